@@ -1,0 +1,173 @@
+"""The `gridflow` command: drop files, watch runs, rerun, read totals and reports, run a local stack."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gridflow import commands
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(rows, indent=2, default=_json_default))
+        return
+    if not rows:
+        print("(no rows)")
+        return
+    table = [[_cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max(len(column), *(len(line[i]) for line in table)) for i, column in enumerate(columns)]
+    print("  ".join(column.ljust(width) for column, width in zip(columns, widths)))
+    for line in table:
+        print("  ".join(value.ljust(width) for value, width in zip(line, widths)))
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _month(text: str) -> str:
+    try:
+        datetime.strptime(text, "%Y-%m")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"month must be YYYY-MM, got {text!r}") from None
+    return text
+
+
+def _day(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date must be YYYY-MM-DD, got {text!r}") from None
+
+
+FILE_COLUMNS = ("file_id", "key", "status", "rows_loaded", "rows_rejected")
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    results = commands.ingest(stack, [Path(p) for p in args.paths], args.feed, wait=args.wait)
+    _print_rows(results, FILE_COLUMNS if args.wait else ("file_id", "key", "status"), args.json)
+    return 0 if all(r["status"] in commands.OK_STATUSES for r in results) else 1
+
+
+def _cmd_rerun(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    result = commands.rerun(stack, args.file_id, wait=args.wait)
+    _print_rows([result], FILE_COLUMNS, args.json)
+    return 0 if result["status"] in commands.OK_STATUSES else 1
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    rows = commands.runs(stack, status=args.status)
+    _print_rows(rows, ("execution", "execution_status", "started", "file_id", "key", "status", "rows_loaded",
+                       "rows_rejected", "error"), args.json)
+    return 0
+
+
+def _cmd_totals(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    rows = commands.totals(stack, args.feed, args.meter, getattr(args, "from"), args.to)
+    _print_rows(rows, ("meter_id", "date", "channel", "kwh", "readings", "files"), args.json)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    rows = commands.monthly_report(stack, args.month, args.feed)
+    columns = list(rows[0]) if rows else ["feed", "meter_id", "month", "kwh"]
+    _print_rows(rows, columns, args.json)
+    return 0
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from gridflow import local_stack  # noqa: PLC0415 - only `up` and `demo` need Terraform
+
+    local_stack.serve(port=args.port, environment=args.env)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from gridflow import demo  # noqa: PLC0415
+
+    return demo.run(port=args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gridflow", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--endpoint", help="local emulator URL (default: $GRIDFLOW_ENDPOINT, else real AWS)")
+    common.add_argument("--env", default=None, help="stack environment name (default: $GRIDFLOW_ENV or dev)")
+    common.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", parents=[common], help="upload files to inbound/<feed>/")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--feed", required=True)
+    ingest.add_argument("--wait", action="store_true", help="wait for the executions and print their results")
+    ingest.set_defaults(run=_cmd_ingest)
+
+    runs = sub.add_parser("runs", parents=[common], help="executions joined with their audit records")
+    runs.add_argument("--status", help="SUCCEEDED, FAILED, RUNNING (execution) or LOADED, QUARANTINED... (file)")
+    runs.set_defaults(run=_cmd_runs)
+
+    rerun = sub.add_parser("rerun", parents=[common], help="start a new execution for a file")
+    rerun.add_argument("file_id")
+    rerun.add_argument("--wait", action="store_true")
+    rerun.set_defaults(run=_cmd_rerun)
+
+    totals = sub.add_parser("totals", parents=[common], help="daily totals from DynamoDB")
+    totals.add_argument("--feed", required=True)
+    totals.add_argument("--meter", help="one meter (default: the feed's total over all meters)")
+    totals.add_argument("--from", type=_day, default="2000-01-01")
+    totals.add_argument("--to", type=_day, default=None)
+    totals.set_defaults(run=_cmd_totals)
+
+    report = sub.add_parser("report", parents=[common], help="Athena reports (DuckDB locally)")
+    report.add_argument("name", choices=["monthly"])
+    report.add_argument("--month", type=_month, required=True)
+    report.add_argument("--feed")
+    report.set_defaults(run=_cmd_report)
+
+    up = sub.add_parser("up", help="run a local stack until Ctrl-C")
+    up.add_argument("--port", type=int, default=4566)
+    up.add_argument("--env", default="dev")
+    up.set_defaults(run=_cmd_up)
+
+    demo = sub.add_parser("demo", help="local stack, sample files in, results and the monthly report out")
+    demo.add_argument("--port", type=int, default=None)
+    demo.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) == "totals" and args.to is None:
+        args.to = (datetime.now(timezone.utc).date() + timedelta(days=1)).isoformat()
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # one line for the user, the exit code for scripts
+        print(f"gridflow {args.command}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""What the CLI commands do, as functions returning plain rows (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from gridflow.executions import Tracked, wait_for
+from gridflow.stack import Stack, discover
+from tasks.adapters import audit_table, totals_table
+from tasks.adapters.totals_table import ALL_METERS
+from tasks.domain.file_identity import file_id_for
+
+OK_STATUSES = {"LOADED", "DUPLICATE", "UPLOADED", "STARTED"}
+CLOCK_SKEW = timedelta(seconds=5)
+
+
+def connect(args: argparse.Namespace) -> Stack:
+    return discover(environment=args.env, endpoint=args.endpoint)
+
+
+def _file_row(stack: Stack, item: Tracked) -> dict[str, Any]:
+    """The audit's view of a tracked file once its execution ended."""
+    registered = ((item.output or {}).get("file") or {}).get("value") or {}
+    record = audit_table.get_file(stack.audit_table, item.file_id) or {}
+    status = record.get("status", item.status)
+    if registered.get("duplicate"):
+        status = "DUPLICATE"
+    elif item.status == "RUNNING" or item.status == "PENDING":
+        status = "STARTED"
+    elif item.status != "SUCCEEDED" and status in ("LOADED", "PROCESSING"):
+        status = item.status
+    return {
+        "file_id": item.file_id, "key": item.key, "status": status,
+        "rows_loaded": int(record.get("rows_loaded", 0)), "rows_rejected": int(record.get("rows_rejected", 0)),
+        "execution": (item.execution_arn or "").rsplit(":", 1)[-1], "error": record.get("error", ""),
+    }
+
+
+def ingest(stack: Stack, paths: list[Path], feed: str, wait: bool) -> list[dict[str, Any]]:
+    """Upload each file to inbound/<feed>/<name>; with `wait`, follow the executions to the end."""
+    s3 = stack.client("s3")
+    since = datetime.now(timezone.utc) - CLOCK_SKEW
+    tracked = []
+    for path in paths:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such file")
+        key = f"inbound/{feed}/{path.name}"
+        with path.open("rb") as body:
+            response = s3.put_object(Bucket=stack.data_bucket, Key=key, Body=body)
+        etag = response["ETag"].strip('"')
+        tracked.append(Tracked(key=key, file_id=file_id_for(feed, etag, path.stat().st_size)))
+    if not wait:
+        return [{"file_id": t.file_id, "key": t.key, "status": "UPLOADED"} for t in tracked]
+    wait_for(stack, tracked, since)
+    return [_file_row(stack, t) for t in tracked]
+
+
+def rerun(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
+    """Start the workflow again for a file, as a console rerun does: the original input plus "rerun": true."""
+    record = audit_table.get_file(stack.audit_table, file_id)
+    if record is None:
+        raise LookupError(f"no file {file_id} in {stack.audit_table}")
+    event = {
+        "version": "0", "detail-type": "Object Created", "source": "aws.s3", "account": stack.account,
+        "region": stack.region, "time": datetime.now(timezone.utc).isoformat(),
+        "detail": {"bucket": {"name": record["bucket"]},
+                   "object": {"key": record["key"], "size": int(record["size"]), "etag": record["etag"]}},
+        "rerun": True,
+    }
+    since = datetime.now(timezone.utc) - CLOCK_SKEW
+    name = f"rerun-{file_id[:16]}-{uuid.uuid4().hex[:8]}"
+    arn = stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.state_machine_arn, name=name, input=json.dumps(event))["executionArn"]
+    item = Tracked(key=record["key"], file_id=file_id, execution_arn=arn, status="RUNNING")
+    if wait:
+        wait_for(stack, [item], since)
+    return _file_row(stack, item)
+
+
+def runs(stack: Stack, status: str | None = None) -> list[dict[str, Any]]:
+    """Executions, newest first, each with the audit record of the file it worked on."""
+    sfn = stack.client("stepfunctions")
+    files_by_execution: dict[str, dict[str, Any]] = {}
+    for record in audit_table.list_files(stack.audit_table):
+        files_by_execution[record.get("execution", "")] = record
+    rows = []
+    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn):
+        for execution in page["executions"]:
+            record = files_by_execution.get(execution["name"], {})
+            rows.append({
+                "execution": execution["name"], "execution_status": execution["status"],
+                "started": execution["startDate"].isoformat(timespec="seconds"),
+                "file_id": record.get("file_id", ""), "key": record.get("key", ""),
+                "status": record.get("status", ""), "rows_loaded": int(record.get("rows_loaded", 0)),
+                "rows_rejected": int(record.get("rows_rejected", 0)), "error": record.get("error", ""),
+            })
+    if status:
+        rows = [row for row in rows if status.upper() in (row["execution_status"], row["status"])]
+    return sorted(rows, key=lambda row: row["started"], reverse=True)
+
+
+def totals(stack: Stack, feed: str, meter: str | None, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Daily totals: the per-file contributions of each day summed (one Query on the meter's key)."""
+    items = totals_table.query_days(stack.totals_table, feed, meter or ALL_METERS, first_day, last_day)
+    days: dict[tuple[str, str], dict[str, Any]] = defaultdict(
+        lambda: {"kwh": Decimal(0), "readings": 0, "files": 0, "anomalies": 0})
+    for item in items:
+        day = days[(item["day"], item["channel"])]
+        day["kwh"] += Decimal(item["kwh"])
+        day["readings"] += int(item["readings"])
+        day["anomalies"] += int(item.get("anomalies", 0))
+        day["files"] += 1
+    return [{"meter_id": meter or ALL_METERS, "date": day, "channel": channel, "kwh": values["kwh"],
+             "readings": values["readings"], "anomalies": values["anomalies"], "files": values["files"]}
+            for (day, channel), values in sorted(days.items())]
+
+
+def monthly_report(stack: Stack, month: str, feed: str | None) -> list[dict[str, Any]]:
+    """The monthly report from athena/: through Athena on AWS, on DuckDB over the same Parquet locally."""
+    from gridflow import reports  # noqa: PLC0415 - DuckDB is only needed here
+
+    return reports.monthly(stack, month, feed)

@@ -1,0 +1,290 @@
+"""Every change gridflow makes to moto, in one place.
+
+moto (pinned in requirements.txt) emulates the AWS APIs; four gaps stop it from running
+this stack end to end, and each is closed here:
+
+1. Lambda invocation needs Docker. ``LambdaFunction._invoke_lambda`` is replaced by a call
+   into the handler imported from the function's *deployed zip*, in this process.
+2. EventBridge rule targets of type Step Functions raise ``NotImplementedError`` (which
+   S3 swallows). ``Rule.send_to_targets`` learns to start executions, honouring
+   ``Input``/``InputPath``/``InputTransformer`` as EventBridge does.
+3. ``StartExecution`` without a name gives an ARN ending in ``:None``; a name is filled in.
+4. Step Functions Local's MockConfigFile (``SFN_MOCK_CONFIG``, ``<arn>#<TestCase>``) is
+   half-present in moto's interpreter but never loaded; it is loaded here.
+
+Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
+all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import json
+import os
+import sys
+import tempfile
+import threading
+import traceback
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from moto.awslambda import models as lambda_models
+from moto.core.config import default_user_config
+from moto.events import models as events_models
+from moto.stepfunctions.parser import models as sfn_parser_models
+from moto.stepfunctions.parser.backend import execution as sfn_execution
+from moto.stepfunctions.parser.mocking import mock_config as sfn_mock_config
+
+from gridflow.emulator import terraform_shims
+
+MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
+
+_install_lock = threading.Lock()
+_installed = False
+
+
+def check_internals() -> None:
+    """Raise if a moto internal that a patch replaces or calls is gone."""
+    required: list[tuple[object, str]] = [
+        (lambda_models.LambdaFunction, "_invoke_lambda"),
+        (events_models.Rule, "send_to_targets"),
+        (sfn_parser_models.StepFunctionsParserBackend, "start_execution"),
+        (sfn_execution.Execution, "_get_start_execution_worker"),
+        (sfn_mock_config, "MockTestCase"),
+        (sfn_mock_config, "StateMockedResponses"),
+        (sfn_mock_config, "MockedResponseReturn"),
+        (sfn_mock_config, "MockedResponseThrow"),
+    ]
+    missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in required
+               if not hasattr(owner, name)]
+    if missing:
+        raise RuntimeError(f"moto internals changed; gridflow's emulator patches need: {', '.join(missing)}")
+
+
+def install() -> None:
+    """Apply every patch once (idempotent)."""
+    global _installed
+    with _install_lock:
+        if _installed:
+            return
+        check_internals()
+        default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = True
+        _patch_lambda_invocation()
+        _patch_eventbridge_stepfunctions_target()
+        _patch_start_execution()
+        terraform_shims.install()
+        _installed = True
+
+
+# --------------------------------------------------------------------------------------
+# 1. Lambda handlers run in-process from the deployed zip
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class InProcessLambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    timeout_seconds: int
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+class _DeployedCode:
+    """Unzips each deployed code bundle once and imports handlers from it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._root = Path(tempfile.mkdtemp(prefix="gridflow-lambda-code-"))
+        self._active_sha: str | None = None
+
+    def handler_for(self, code_bytes: bytes, handler: str) -> Callable[[Any, Any], Any]:
+        code_sha = hashlib.sha256(code_bytes).hexdigest()
+        with self._lock:
+            if code_sha != self._active_sha:
+                self._activate(code_bytes, code_sha)
+            module_name, _, function_name = handler.rpartition(".")
+            return getattr(importlib.import_module(module_name), function_name)
+
+    def _activate(self, code_bytes: bytes, code_sha: str) -> None:
+        target = self._root / code_sha
+        if not target.exists():
+            with zipfile.ZipFile(io.BytesIO(code_bytes)) as bundle:
+                bundle.extractall(target)
+        packages = {p.name for p in target.iterdir() if p.is_dir()}
+        for name in list(sys.modules):
+            if name.split(".")[0] in packages:
+                del sys.modules[name]
+        if self._active_sha:
+            previous = str(self._root / self._active_sha)
+            if previous in sys.path:
+                sys.path.remove(previous)
+        sys.path.insert(0, str(target))
+        importlib.invalidate_caches()
+        self._active_sha = code_sha
+
+
+_deployed_code = _DeployedCode()
+
+
+def _invoke_in_process(self: lambda_models.LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+    payload = json.loads(event) if isinstance(event, (str, bytes)) and event else (event or {})
+    context = InProcessLambdaContext(
+        function_name=self.function_name,
+        function_version=str(self.version),
+        invoked_function_arn=self.function_arn,
+        memory_limit_in_mb=int(self.memory_size),
+        aws_request_id=str(uuid.uuid4()),
+        log_group_name=f"/aws/lambda/{self.function_name}",
+        log_stream_name="in-process",
+        timeout_seconds=int(self.timeout),
+    )
+    os.environ.update({k: str(v) for k, v in (self.environment_vars or {}).items()})
+    try:
+        handler = _deployed_code.handler_for(self.code_bytes, self.handler)
+        result = handler(payload, context)
+        return json.dumps(result, default=str), False, ""
+    except Exception as error:  # a Lambda turns any exception into an error payload
+        body = {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": traceback.format_exception(error),
+        }
+        return json.dumps(body), True, ""
+
+
+def _patch_lambda_invocation() -> None:
+    lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+
+
+# --------------------------------------------------------------------------------------
+# 2. EventBridge rules deliver to Step Functions targets
+# --------------------------------------------------------------------------------------
+
+def _target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
+    """The execution input EventBridge builds from the event for this target."""
+    if "Input" in target:
+        return target["Input"]
+    if "InputPath" in target:
+        from moto.utilities.utils import get_value_from_json_path  # noqa: PLC0415 - optional helper
+
+        return json.dumps(get_value_from_json_path(target["InputPath"], event))
+    transformer = target.get("InputTransformer")
+    if transformer:
+        return events_models.EventTemplateParser.parse(
+            input_template=transformer.get("InputTemplate"),
+            input_paths_map=transformer.get("InputPathsMap", {}),
+            event=event,
+        )
+    return json.dumps(event, default=str)
+
+
+def _start_target_executions(rule: events_models.Rule, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Start an execution for each Step Functions target; return the other targets."""
+    from moto.stepfunctions.responses import get_backend  # noqa: PLC0415 - import cycle in moto
+
+    others = []
+    for target in rule.targets:
+        arn = target["Arn"]
+        if ":states:" not in arn or ":stateMachine:" not in arn:
+            others.append(target)
+            continue
+        _, _, _, region, account, *_ = arn.split(":")
+        get_backend(account, region).start_execution(
+            arn, name=str(uuid.uuid4()), execution_input=_target_input(target, event)
+        )
+    return others
+
+
+def _patch_eventbridge_stepfunctions_target() -> None:
+    original = events_models.Rule.send_to_targets
+
+    def send_to_targets(self: events_models.Rule, original_event: dict[str, Any], transform_input: bool = True) -> None:
+        if not self.event_pattern.matches_event(original_event):
+            return
+        all_targets = self.targets
+        others = _start_target_executions(self, original_event)
+        if others:
+            self.targets = others
+            try:
+                original(self, original_event, transform_input)
+            finally:
+                self.targets = all_targets
+
+    events_models.Rule.send_to_targets = send_to_targets
+
+
+# --------------------------------------------------------------------------------------
+# 3 + 4. Named executions and Step Functions Local's MockConfigFile
+# --------------------------------------------------------------------------------------
+
+_pending_test_case = threading.local()
+
+
+def load_mock_test_case(path: Path, state_machine_name: str, test_case_name: str) -> sfn_mock_config.MockTestCase:
+    """Read a Step Functions Local MockConfigFile and build moto's test case for it."""
+    config = json.loads(path.read_text())
+    machine = config.get("StateMachines", {}).get(state_machine_name)
+    if machine is None:
+        raise ValueError(f"{path}: no StateMachines.{state_machine_name}")
+    test_case = machine.get("TestCases", {}).get(test_case_name)
+    if test_case is None:
+        raise ValueError(f"{path}: no test case {test_case_name!r} for {state_machine_name}")
+    states = []
+    for state_name, response_name in test_case.items():
+        ranges = config.get("MockedResponses", {}).get(response_name)
+        if not ranges:
+            raise ValueError(f"{path}: no MockedResponses.{response_name}")
+        responses = [_mocked_response(range_text, body) for range_text, body in ranges.items()]
+        states.append(sfn_mock_config.StateMockedResponses(state_name, response_name, responses))
+    return sfn_mock_config.MockTestCase(state_machine_name, test_case_name, states)
+
+
+def _mocked_response(range_text: str, body: dict[str, Any]) -> sfn_mock_config.MockedResponse:
+    start, _, end = range_text.partition("-")
+    first, last = int(start), int(end or start)
+    if "Return" in body:
+        return sfn_mock_config.MockedResponseReturn(first, last, body["Return"])
+    throw = body["Throw"]
+    return sfn_mock_config.MockedResponseThrow(first, last, throw["Error"], throw.get("Cause", ""))
+
+
+def _patch_start_execution() -> None:
+    backend_class = sfn_parser_models.StepFunctionsParserBackend
+    original_start = backend_class.start_execution
+    original_worker = sfn_execution.Execution._get_start_execution_worker
+
+    def start_execution(self: Any, state_machine_arn: str, name: str | None = None,
+                        execution_input: str | None = None, trace_header: str | None = None) -> Any:
+        base_arn, _, test_case_name = state_machine_arn.partition("#")
+        test_case = None
+        if test_case_name:
+            config_path = os.environ.get(MOCK_CONFIG_ENV)
+            if not config_path:
+                raise ValueError(f"{state_machine_arn}: a test case needs {MOCK_CONFIG_ENV} set to a MockConfigFile")
+            test_case = load_mock_test_case(Path(config_path), base_arn.rsplit(":", 1)[-1], test_case_name)
+        _pending_test_case.value = test_case
+        try:
+            return original_start(self, base_arn, name or str(uuid.uuid4()), execution_input, trace_header)
+        finally:
+            _pending_test_case.value = None
+
+    def get_start_execution_worker(self: Any) -> Any:
+        worker = original_worker(self)
+        worker._mock_test_case = getattr(_pending_test_case, "value", None)
+        return worker
+
+    backend_class.start_execution = start_execution
+    sfn_execution.Execution._get_start_execution_worker = get_start_execution_worker

@@ -1,0 +1,96 @@
+"""Reading and writing objects in the data bucket."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tasks.adapters.aws_clients import client
+
+STREAM_BLOCK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    size: int
+    etag: str
+    version_id: str | None
+    metadata: dict[str, str]
+
+
+def head(bucket: str, key: str) -> ObjectInfo | None:
+    """Size, ETag and metadata of an object, or None when it does not exist."""
+    try:
+        response = client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return ObjectInfo(
+        size=int(response["ContentLength"]),
+        etag=response["ETag"].strip('"'),
+        version_id=response.get("VersionId"),
+        metadata=response.get("Metadata", {}),
+    )
+
+
+def read_range(bucket: str, key: str, start: int, end: int) -> bytes:
+    """Bytes [start, end) of an object with one ranged GET."""
+    if end <= start:
+        return b""
+    response = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+    return response["Body"].read()
+
+
+def stream_blocks(bucket: str, key: str, block_bytes: int = STREAM_BLOCK_BYTES) -> Iterator[bytes]:
+    """The whole object, as a stream of blocks."""
+    body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        while block := body.read(block_bytes):
+            yield block
+    finally:
+        body.close()
+
+
+def put_bytes(bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream",
+              metadata: dict[str, str] | None = None) -> None:
+    client("s3").put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type,
+                            Metadata=metadata or {})
+
+
+def put_json(bucket: str, key: str, document: Any) -> None:
+    put_bytes(bucket, key, json.dumps(document).encode(), "application/json")
+
+
+def get_json(bucket: str, key: str) -> Any:
+    return json.loads(client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def get_bytes(bucket: str, key: str) -> bytes:
+    return client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def list_keys(bucket: str, prefix: str) -> list[str]:
+    paginator = client("s3").get_paginator("list_objects_v2")
+    return [item["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])]
+
+
+def move(bucket: str, source_key: str, target_key: str, metadata: dict[str, str] | None = None) -> None:
+    """Copy then delete; a retry after a crash in between finds the copy done and converges."""
+    s3 = client("s3")
+    extra: dict[str, Any] = {}
+    if metadata is not None:
+        extra = {"Metadata": metadata, "MetadataDirective": "REPLACE"}
+    if head(bucket, source_key) is not None:
+        # the managed copy switches to multipart above 5 GB, which CopyObject cannot do
+        s3.copy({"Bucket": bucket, "Key": source_key}, bucket, target_key, ExtraArgs=extra)
+        s3.delete_object(Bucket=bucket, Key=source_key)
+
+
+def delete(bucket: str, key: str) -> None:
+    client("s3").delete_object(Bucket=bucket, Key=key)

@@ -1,0 +1,99 @@
+"""The daily_totals table: one item per (feed, meter, day, channel, file), written idempotently.
+
+Keys (see README, "DynamoDB data model"):
+  meter-day:  pk = "<feed>#<meter_id>"  sk = "<day>#<channel>#<file_id>"
+  feed-day:   pk = "<feed>#*"           sk = "<day>#<channel>#<file_id>"
+Writing a file's items again writes the same items, so reruns and retries converge.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from tasks.adapters.aws_clients import client
+from tasks.domain.errors import TransientError
+
+BATCH_LIMIT = 25
+WRITE_THREADS = 8
+MAX_BATCH_ROUNDS = 10
+ALL_METERS = "*"
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class DailyTotal:
+    feed: str
+    meter_id: str
+    day: str
+    channel: str
+    file_id: str
+    kwh: Decimal
+    readings: int
+    anomalies: int
+    meters: int = 1
+
+    def item(self) -> dict[str, Any]:
+        return {
+            "pk": f"{self.feed}#{self.meter_id}",
+            "sk": f"{self.day}#{self.channel}#{self.file_id}",
+            "feed": self.feed, "meter_id": self.meter_id, "day": self.day, "channel": self.channel,
+            "file_id": self.file_id, "kwh": self.kwh, "readings": self.readings,
+            "anomalies": self.anomalies, "meters": self.meters,
+        }
+
+
+def _batches(requests: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(requests), BATCH_LIMIT):
+        yield requests[start:start + BATCH_LIMIT]
+
+
+def _write_batch(table: str, batch: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem, re-sending UnprocessedItems with exponential backoff."""
+    pending = {table: batch}
+    for attempt in range(MAX_BATCH_ROUNDS):
+        response = client("dynamodb").batch_write_item(RequestItems=pending)
+        pending = response.get("UnprocessedItems") or {}
+        if not pending:
+            return
+        time.sleep(min(2.0, 0.05 * 2**attempt))
+    raise TransientError(f"{table}: {len(pending[table])} items still unprocessed after {MAX_BATCH_ROUNDS} rounds")
+
+
+def _run_batches(table: str, requests: list[dict[str, Any]]) -> int:
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        list(pool.map(lambda batch: _write_batch(table, batch), _batches(requests)))
+    return len(requests)
+
+
+def put_totals(table: str, totals: Iterable[DailyTotal]) -> int:
+    """Write every total with BatchWriteItem (25 a request, in parallel); returns the item count."""
+    requests = [{"PutRequest": {"Item": {k: _serializer.serialize(v) for k, v in t.item().items()}}}
+                for t in totals]
+    return _run_batches(table, requests)
+
+
+def delete_file_totals(table: str, keys: Iterable[tuple[str, str]]) -> int:
+    """Delete items by (pk, sk)."""
+    requests = [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in keys]
+    return _run_batches(table, requests)
+
+
+def query_days(table: str, feed: str, meter_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    """Every contribution item of one meter (or ALL_METERS) between two days, inclusive."""
+    paginator = client("dynamodb").get_paginator("query")
+    pages = paginator.paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :first AND :last",
+        ExpressionAttributeValues={":pk": {"S": f"{feed}#{meter_id}"}, ":first": {"S": f"{first_day}#"},
+                                   ":last": {"S": f"{last_day}#\uffff"}},
+    )
+    return [{k: _deserializer.deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]

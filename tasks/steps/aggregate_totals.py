@@ -1,0 +1,47 @@
+"""Aggregate Totals: combine the chunks' partial totals and write the file's daily-total items."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from tasks.adapters import lake_writer, totals_table
+from tasks.adapters.settings import Settings
+from tasks.adapters.totals_table import ALL_METERS, DailyTotal
+from tasks.domain.daily_totals import combine_partials, feed_day_totals
+from tasks.steps.file_ref import FileRef
+
+
+def _daily_totals(file: FileRef, meter_day: pa.Table, feed_day: pa.Table) -> list[DailyTotal]:
+    totals = [DailyTotal(feed=file.feed, meter_id=row["meter_id"], day=row["day"], channel=row["channel"],
+                         file_id=file.file_id, kwh=row["kwh"], readings=row["readings"],
+                         anomalies=row["anomalies"]) for row in meter_day.to_pylist()]
+    totals += [DailyTotal(feed=file.feed, meter_id=ALL_METERS, day=row["day"], channel=row["channel"],
+                          file_id=file.file_id, kwh=row["kwh"], readings=row["readings"],
+                          anomalies=row["anomalies"], meters=row["meters"]) for row in feed_day.to_pylist()]
+    return totals
+
+
+def aggregate_totals(file: FileRef, chunk_results: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
+    """Idempotent: the items are keyed by (feed, meter, day, channel, file), so writing twice changes nothing."""
+    partials = lake_writer.read_partial_totals(file.bucket, file.file_id, [int(c["index"]) for c in chunk_results])
+    meter_day = combine_partials(partials)
+    feed_day = feed_day_totals(meter_day)
+    written = totals_table.put_totals(settings.totals_table, _daily_totals(file, meter_day, feed_day))
+    rules: Counter[str] = Counter()
+    for result in chunk_results:
+        rules.update(result.get("rejected_rules", {}))
+    kwh = sum((Decimal(row) for row in feed_day["kwh"].to_pylist()), Decimal(0))
+    return {
+        "rows_loaded": sum(int(c["rows_loaded"]) for c in chunk_results),
+        "rows_rejected": sum(int(c["rows_rejected"]) for c in chunk_results),
+        "blank_lines": sum(int(c.get("blank_lines", 0)) for c in chunk_results),
+        "curated_objects": sum(int(c.get("objects", 0)) for c in chunk_results),
+        "meter_days": meter_day.num_rows,
+        "items_written": written,
+        "kwh": str(kwh),
+        "rejected_rules": dict(rules),
+    }

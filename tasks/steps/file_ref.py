@@ -1,0 +1,33 @@
+"""The file a workflow execution is about, as it travels between states."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FileRef:
+    file_id: str
+    bucket: str
+    key: str
+    source_key: str
+    feed: str
+    name: str
+    size: int
+    etag: str
+    chunk_bytes: int
+    attempt_sk: str
+    attempt_started_at: str
+    execution: str
+    rerun: bool = False
+    duplicate: bool = False
+    status: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FileRef":
+        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})

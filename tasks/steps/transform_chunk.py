@@ -1,0 +1,42 @@
+"""Transform Chunk: parse one byte range into curated Parquet, rejected rows and partial totals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tasks.adapters import lake_writer, s3_objects
+from tasks.domain.daily_totals import partial_daily_totals
+from tasks.domain.feed_spec import load_feed_spec
+from tasks.domain.reading_parser import parse_chunk
+from tasks.steps.file_ref import FileRef
+
+
+def transform_chunk(file: FileRef, header_end: int, chunk: dict[str, Any]) -> dict[str, Any]:
+    """Every output key is fixed by (file, chunk, date), so a retry or rerun overwrites, never adds."""
+    spec = load_feed_spec(file.feed)
+    index = int(chunk["index"])
+    header = s3_objects.read_range(file.bucket, file.source_key, 0, header_end)
+    body = s3_objects.read_range(file.bucket, file.source_key, int(chunk["start"]), int(chunk["end"]))
+    ingested_at = datetime.fromisoformat(file.attempt_started_at).replace(tzinfo=None)
+    parsed = parse_chunk(spec, header, body, int(chunk["first_line"]), file.file_id, ingested_at, file.feed)
+    objects = lake_writer.write_curated(file.bucket, file.feed, file.file_id, index, parsed.readings)
+    rejected = lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
+    lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings))
+    lake_writer.write_chunk_outputs(file.bucket, file.file_id, index, objects + ([rejected] if rejected else []))
+    return {
+        "index": index,
+        "rows_loaded": parsed.readings.num_rows,
+        "rows_rejected": parsed.rejected.num_rows,
+        "blank_lines": parsed.blank_lines,
+        "objects": len(objects),
+        "bytes": len(body),
+        "rejected_rules": _count_rules(parsed.rejected),
+    }
+
+
+def _count_rules(rejected: Any) -> dict[str, int]:
+    if rejected.num_rows == 0:
+        return {}
+    counts = rejected.group_by("rule").aggregate([("rule", "count")])
+    return dict(zip(counts["rule"].to_pylist(), counts["rule_count"].to_pylist()))

@@ -1,0 +1,29 @@
+"""Validate File: check the file can be trusted and plan its chunks, in one streaming pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.adapters import s3_objects
+from tasks.adapters.settings import Settings
+from tasks.domain import lake_layout
+from tasks.domain.chunk_plan import plan_file
+from tasks.domain.errors import InvalidFile
+from tasks.domain.feed_spec import load_feed_spec
+from tasks.steps.file_ref import FileRef
+
+
+def validate_file(file: FileRef, settings: Settings) -> dict[str, Any]:
+    """Return the chunk plan (byte ranges on line boundaries); raise InvalidFile for a bad file."""
+    if file.size > settings.max_file_bytes:
+        raise InvalidFile("too_large", f"{file.name} is {file.size} bytes, over the limit of {settings.max_file_bytes}")
+    spec = load_feed_spec(file.feed)
+    plan = plan_file(s3_objects.stream_blocks(file.bucket, file.source_key), spec, file.chunk_bytes)
+    s3_objects.put_json(file.bucket, lake_layout.chunk_plan_key(file.file_id), plan.to_dict())
+    return {
+        "header_end": plan.header_end,
+        "data_lines": plan.data_lines,
+        "chunk_count": len(plan.chunks),
+        "chunks": [{"index": c.index, "start": c.start, "end": c.end, "first_line": c.first_line}
+                   for c in plan.chunks],
+    }
