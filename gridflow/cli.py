@@ -3,41 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from gridflow import commands
-
-
-def _print_rows(rows: list[dict[str, Any]], columns: Sequence[str], as_json: bool) -> None:
-    if as_json:
-        print(json.dumps(rows, indent=2, default=_json_default))
-        return
-    if not rows:
-        print("(no rows)")
-        return
-    table = [[_cell(row.get(column)) for column in columns] for row in rows]
-    widths = [max(len(column), *(len(line[i]) for line in table)) for i, column in enumerate(columns)]
-    print("  ".join(column.ljust(width) for column, width in zip(columns, widths)))
-    for line in table:
-        print("  ".join(value.ljust(width) for value, width in zip(line, widths)))
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return str(value)
+from gridflow.table_output import print_rows
 
 
 def _month(text: str) -> str:
@@ -61,21 +33,21 @@ FILE_COLUMNS = ("file_id", "key", "status", "rows_loaded", "rows_rejected")
 def _cmd_ingest(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     results = commands.ingest(stack, [Path(p) for p in args.paths], args.feed, wait=args.wait)
-    _print_rows(results, FILE_COLUMNS if args.wait else ("file_id", "key", "status"), args.json)
+    print_rows(results, FILE_COLUMNS if args.wait else ("file_id", "key", "status"), args.json)
     return 0 if all(r["status"] in commands.OK_STATUSES for r in results) else 1
 
 
 def _cmd_rerun(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     result = commands.rerun(stack, args.file_id, wait=args.wait)
-    _print_rows([result], FILE_COLUMNS, args.json)
+    print_rows([result], FILE_COLUMNS, args.json)
     return 0 if result["status"] in commands.OK_STATUSES else 1
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     rows = commands.runs(stack, status=args.status)
-    _print_rows(rows, ("execution", "execution_status", "started", "file_id", "key", "status", "rows_loaded",
+    print_rows(rows, ("execution", "execution_status", "started", "file_id", "key", "status", "rows_loaded",
                        "rows_rejected", "error"), args.json)
     return 0
 
@@ -83,7 +55,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 def _cmd_totals(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     rows = commands.totals(stack, args.feed, args.meter, getattr(args, "from"), args.to)
-    _print_rows(rows, ("meter_id", "date", "channel", "kwh", "readings", "files"), args.json)
+    print_rows(rows, ("meter_id", "date", "channel", "kwh", "readings", "files"), args.json)
     return 0
 
 
@@ -91,7 +63,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     rows = commands.monthly_report(stack, args.month, args.feed)
     columns = list(rows[0]) if rows else ["feed", "meter_id", "month", "kwh"]
-    _print_rows(rows, columns, args.json)
+    print_rows(rows, columns, args.json)
     return 0
 
 
@@ -99,6 +71,14 @@ def _cmd_up(args: argparse.Namespace) -> int:
     from gridflow import local_stack  # noqa: PLC0415 - only `up` and `demo` need Terraform
 
     local_stack.serve(port=args.port, environment=args.env)
+    return 0
+
+
+def _cmd_bundle(args: argparse.Namespace) -> int:
+    from gridflow.lambda_bundle import build_bundle  # noqa: PLC0415
+    from gridflow.local_stack import REPO_ROOT  # noqa: PLC0415
+
+    print(build_bundle(REPO_ROOT, Path(args.out)))
     return 0
 
 
@@ -148,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=4566)
     up.add_argument("--env", default="dev")
     up.set_defaults(run=_cmd_up)
+
+    bundle = sub.add_parser("bundle", help="build the Lambda code zip for `terraform apply -var lambda_zip=...`")
+    bundle.add_argument("out", help="where to write the zip")
+    bundle.set_defaults(run=_cmd_bundle)
 
     demo = sub.add_parser("demo", help="local stack, sample files in, results and the monthly report out")
     demo.add_argument("--port", type=int, default=None)

@@ -1,0 +1,271 @@
+################################################################################
+# Task function roles: one role per function, least privilege.
+#
+# Statements are keyed by purpose; the key becomes the statement's Sid. Exact
+# actions on exact ARNs; "*" resources only where AWS has no resource ARN for
+# the action, each with its reason.
+################################################################################
+
+locals {
+  s3_prefix_arn = {
+    for prefix in ["inbound", "raw", "curated", "rejected", "quarantine", "work"] :
+    prefix => "${aws_s3_bucket.data.arn}/${prefix}/*"
+  }
+
+  # S3 calls KMS on the caller's behalf: allow the data key only through S3.
+  kms_via_s3 = [{
+    test     = "StringEquals"
+    variable = "kms:ViaService"
+    values   = ["s3.${local.region}.amazonaws.com"]
+  }]
+
+  # HeadObject is authorised by s3:GetObject (there is no s3:HeadObject action);
+  # s3:GetObjectVersion lets a handler pin the version EventBridge reported.
+  read_objects = ["s3:GetObject", "s3:GetObjectVersion"]
+
+  # Moving an object (copy, then delete) also copies its tags when it has any,
+  # which S3 authorises with these two actions.
+  read_objects_with_tags  = concat(local.read_objects, ["s3:GetObjectTagging"])
+  write_objects_with_tags = ["s3:PutObject", "s3:PutObjectTagging"]
+
+  # Without s3:ListBucket, S3 answers 403 instead of 404 for a missing key, and
+  # tasks/adapters/s3_objects.head() (used by Register and by every move) tells
+  # "gone" from "forbidden" by the 404. No prefix condition here: HeadObject
+  # carries no s3:prefix, so a conditional grant would not count.
+  see_missing_objects = {
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.data.arn]
+  }
+
+  # Reading SSE-KMS objects needs kms:Decrypt; writing them needs
+  # kms:GenerateDataKey (and kms:Decrypt again for multipart uploads).
+  decrypt_data = {
+    actions    = ["kms:Decrypt"]
+    resources  = [aws_kms_key.data.arn]
+    conditions = local.kms_via_s3
+  }
+  use_data_key = {
+    actions    = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources  = [aws_kms_key.data.arn]
+    conditions = local.kms_via_s3
+  }
+
+  publish_alert = {
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alerts.arn]
+  }
+
+  function_statements = {
+    register = {
+      ReadInbound = {
+        actions   = local.read_objects
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      SeeMissingObjects = local.see_missing_objects
+      # A second copy of content already loaded (or in flight) is removed.
+      RemoveDuplicate = {
+        actions   = ["s3:DeleteObject"]
+        resources = [local.s3_prefix_arn.inbound]
+      }
+      DecryptData = local.decrypt_data
+      # TransactWriteItems is authorised per item action (Put, Update,
+      # ConditionCheck), so these cover the lease transaction too.
+      LeaseFile = {
+        actions = [
+          "dynamodb:ConditionCheckItem",
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+    }
+
+    validate = {
+      ReadInbound = {
+        actions   = local.read_objects
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      WriteChunkPlan = {
+        actions   = ["s3:PutObject"]
+        resources = [local.s3_prefix_arn.work]
+      }
+      UseDataKey = local.use_data_key
+      UpdateAudit = {
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+    }
+
+    transform_chunk = {
+      ReadInbound = {
+        actions   = local.read_objects
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      WriteOutputs = {
+        actions = ["s3:PutObject"]
+        resources = [
+          local.s3_prefix_arn.curated,
+          local.s3_prefix_arn.rejected,
+          local.s3_prefix_arn.work,
+        ]
+      }
+      UseDataKey = local.use_data_key
+    }
+
+    aggregate = {
+      ReadPartials = {
+        actions   = ["s3:GetObject"]
+        resources = [local.s3_prefix_arn.work]
+      }
+      ListPartials = {
+        actions   = ["s3:ListBucket"]
+        resources = [aws_s3_bucket.data.arn]
+        conditions = [{
+          test     = "StringLike"
+          variable = "s3:prefix"
+          values   = ["work/*"]
+        }]
+      }
+      DecryptData = local.decrypt_data
+      WriteTotals = {
+        actions = [
+          "dynamodb:BatchWriteItem",
+          "dynamodb:DeleteItem",
+          "dynamodb:PutItem",
+          "dynamodb:Query",
+        ]
+        resources = [aws_dynamodb_table.daily_totals.arn]
+      }
+      UpdateAudit = {
+        actions   = ["dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+    }
+
+    finalize = {
+      ReadOriginal = {
+        actions   = local.read_objects_with_tags
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      SeeMissingObjects = local.see_missing_objects
+      RemoveInbound = {
+        actions   = ["s3:DeleteObject"]
+        resources = [local.s3_prefix_arn.inbound]
+      }
+      ArchiveRaw = {
+        actions   = local.write_objects_with_tags
+        resources = [local.s3_prefix_arn.raw]
+      }
+      UseDataKey = local.use_data_key
+      RecordLoad = {
+        actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+      PublishAlert = local.publish_alert
+    }
+
+    quarantine = {
+      ReadOriginal = {
+        actions   = local.read_objects_with_tags
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      SeeMissingObjects = local.see_missing_objects
+      RemoveOriginal = {
+        actions   = ["s3:DeleteObject"]
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+      }
+      WriteQuarantine = {
+        actions   = local.write_objects_with_tags
+        resources = [local.s3_prefix_arn.quarantine]
+      }
+      UseDataKey = local.use_data_key
+      RecordQuarantine = {
+        actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+      PublishAlert = local.publish_alert
+    }
+
+    record_failure = {
+      RecordFailure = {
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+      PublishAlert = local.publish_alert
+    }
+  }
+
+  # Every function: its own log group, and metrics in the gridflow namespace.
+  common_statements = {
+    for name in keys(local.functions) : name => {
+      WriteOwnLogs = {
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["${aws_cloudwatch_log_group.function[name].arn}:log-stream:*"]
+      }
+      # PutMetricData has no resource ARN: AWS requires "*". The namespace
+      # condition keeps it to gridflow's metrics.
+      PutMetrics = {
+        actions   = ["cloudwatch:PutMetricData"]
+        resources = ["*"]
+        conditions = [{
+          test     = "StringEquals"
+          variable = "cloudwatch:namespace"
+          values   = ["gridflow"]
+        }]
+      }
+    }
+  }
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    sid     = "LambdaAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = local.functions
+
+  name               = local.function_names[each.key]
+  description        = "gridflow ${each.key} task function"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = local.functions
+
+  dynamic "statement" {
+    for_each = merge(local.common_statements[each.key], local.function_statements[each.key])
+
+    content {
+      sid       = statement.key
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = try(statement.value.conditions, [])
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+
+  name   = "least-privilege"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function[each.key].json
+}

@@ -1,0 +1,169 @@
+################################################################################
+# Step Functions: gridflow-<env>-ingest (STANDARD)
+#
+# The workflow lives in statemachines/ingest.asl.json with ${...} placeholders;
+# templatefile() fills in the function ARNs and the Map concurrency.
+################################################################################
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  # The /aws/vendedlogs/ prefix keeps CloudWatch Logs from growing a resource
+  # policy entry per log group for the delivery service.
+  name              = "/aws/vendedlogs/states/${local.state_machine_name}"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "states_assume" {
+  statement {
+    sid     = "StepFunctionsAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    # Confused-deputy guard: only this account's ingest machine.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid     = "InvokeTaskFunctions"
+    actions = ["lambda:InvokeFunction"]
+    resources = flatten([
+      for fn in aws_lambda_function.task : [fn.arn, "${fn.arn}:*"]
+    ])
+  }
+
+  # The chunk Map is INLINE. Switching it to a Distributed Map with an S3
+  # ItemReader needs, in addition: s3:GetObject on work/* (+ kms:Decrypt via S3)
+  # for the item list, states:StartExecution on this machine, and
+  # states:DescribeExecution / states:StopExecution on
+  # execution:<machine name>/* for the child executions.
+
+  # Vended log delivery: these CloudWatch Logs actions do not support
+  # resource-level permissions, AWS requires "*".
+  statement {
+    sid = "DeliverExecutionLogs"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:DescribeLogGroups",
+      "logs:DescribeResourcePolicies",
+      "logs:GetLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:UpdateLogDelivery",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = local.state_machine_name
+  description        = "gridflow ingest state machine"
+  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "least-privilege"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_sfn_state_machine" "ingest" {
+  name     = local.state_machine_name
+  type     = "STANDARD"
+  role_arn = aws_iam_role.state_machine.arn
+
+  definition = templatefile("${local.repo_root}/statemachines/ingest.asl.json", {
+    RegisterFunctionArn       = aws_lambda_function.task["register"].arn
+    ValidateFunctionArn       = aws_lambda_function.task["validate"].arn
+    TransformChunkFunctionArn = aws_lambda_function.task["transform_chunk"].arn
+    AggregateFunctionArn      = aws_lambda_function.task["aggregate"].arn
+    FinalizeFunctionArn       = aws_lambda_function.task["finalize"].arn
+    QuarantineFunctionArn     = aws_lambda_function.task["quarantine"].arn
+    RecordFailureFunctionArn  = aws_lambda_function.task["record_failure"].arn
+    MapConcurrency            = var.map_concurrency
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    level                  = "ERROR"
+    include_execution_data = false # payloads carry meter ids; keep them out of logs
+  }
+
+  tracing_configuration {
+    enabled = false
+  }
+
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+################################################################################
+# EventBridge: S3 "Object Created" under inbound/ starts an execution
+################################################################################
+
+resource "aws_cloudwatch_event_rule" "inbound" {
+  name        = "${local.prefix}-inbound"
+  description = "New object under inbound/ in the gridflow data bucket"
+
+  event_pattern = jsonencode({
+    source      = ["aws.s3"]
+    detail-type = ["Object Created"]
+    detail = {
+      bucket = { name = [aws_s3_bucket.data.bucket] }
+      object = { key = [{ prefix = "inbound/" }] }
+    }
+  })
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    sid     = "EventBridgeAssumeRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "events_start" {
+  statement {
+    sid       = "StartIngest"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.ingest.arn]
+  }
+}
+
+resource "aws_iam_role" "events" {
+  name               = "${local.prefix}-inbound-events"
+  description        = "EventBridge rule ${local.prefix}-inbound starting the ingest state machine"
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+}
+
+resource "aws_iam_role_policy" "events" {
+  name   = "start-ingest"
+  role   = aws_iam_role.events.id
+  policy = data.aws_iam_policy_document.events_start.json
+}
+
+resource "aws_cloudwatch_event_target" "ingest" {
+  rule      = aws_cloudwatch_event_rule.inbound.name
+  target_id = "ingest"
+  arn       = aws_sfn_state_machine.ingest.arn
+  role_arn  = aws_iam_role.events.arn
+}
