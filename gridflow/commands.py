@@ -39,7 +39,7 @@ def _file_row(stack: Stack, item: Tracked) -> dict[str, Any]:
     return {
         "file_id": item.file_id, "key": item.key, "status": status,
         "rows_loaded": int(record.get("rows_loaded", 0)), "rows_rejected": int(record.get("rows_rejected", 0)),
-        "execution": (item.execution_arn or "").rsplit(":", 1)[-1], "error": record.get("error", ""),
+        "execution": (item.execution_arn or "").rsplit(":", 1)[-1], "error": record.get("error") or item.error,
     }
 
 
@@ -87,13 +87,12 @@ def rerun(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
 def runs(stack: Stack, status: str | None = None) -> list[dict[str, Any]]:
     """Executions, newest first, each with the audit record of the file it worked on."""
     sfn = stack.client("stepfunctions")
-    files_by_execution: dict[str, dict[str, Any]] = {}
-    for record in audit_table.list_files(stack.audit_table):
-        files_by_execution[record.get("execution", "")] = record
+    files = {record["file_id"]: record for record in audit_table.list_files(stack.audit_table)}
+    file_of_execution = audit_table.executions_by_file(stack.audit_table)
     rows = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=stack.state_machine_arn):
         for execution in page["executions"]:
-            record = files_by_execution.get(execution["name"], {})
+            record = files.get(file_of_execution.get(execution["name"], ""), {})
             rows.append({
                 "execution": execution["name"], "execution_status": execution["status"],
                 "started": execution["startDate"].isoformat(timespec="seconds"),

@@ -23,6 +23,7 @@ class Tracked:
     execution_arn: str | None = None
     status: str = "PENDING"
     output: dict[str, Any] | None = None
+    error: str = ""
 
 
 def _execution_key(description: dict[str, Any]) -> str | None:
@@ -64,6 +65,8 @@ def wait_for(stack: Stack, tracked: list[Tracked], since: datetime, timeout: flo
                 item.status = description["status"]
                 if "output" in description:
                     item.output = json.loads(description["output"])
+                if description.get("error"):
+                    item.error = f"{description['error']}: {description.get('cause', '')}".strip(": ")
         if all(item.status in TERMINAL for item in tracked):
             return
         now = time.monotonic()

@@ -50,6 +50,35 @@ locals {
     conditions = local.kms_via_s3
   }
 
+  # Where a file's original can be: dropped, archived after a load, or quarantined (a rerun reads it there).
+  original_locations = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw, local.s3_prefix_arn.quarantine]
+
+  # Taking a failed or quarantined load back out (tasks/steps/retract_outputs.py): read the chunk
+  # manifests and partial totals in work/, delete the lake objects and the file's daily-total items.
+  retract_statements = {
+    ListWork = {
+      actions   = ["s3:ListBucket"]
+      resources = [aws_s3_bucket.data.arn]
+      conditions = [{
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["work/*"]
+      }]
+    }
+    ReadWork = {
+      actions   = ["s3:GetObject"]
+      resources = [local.s3_prefix_arn.work]
+    }
+    DeleteLoadedObjects = {
+      actions   = ["s3:DeleteObject"]
+      resources = [local.s3_prefix_arn.curated, local.s3_prefix_arn.rejected]
+    }
+    DeleteTotals = {
+      actions   = ["dynamodb:BatchWriteItem"]
+      resources = [aws_dynamodb_table.daily_totals.arn]
+    }
+  }
+
   publish_alert = {
     actions   = ["sns:Publish"]
     resources = [aws_sns_topic.alerts.arn]
@@ -59,7 +88,7 @@ locals {
     register = {
       ReadInbound = {
         actions   = local.read_objects
-        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+        resources = local.original_locations
       }
       SeeMissingObjects = local.see_missing_objects
       # A second copy of content already loaded (or in flight) is removed.
@@ -84,7 +113,7 @@ locals {
     validate = {
       ReadInbound = {
         actions   = local.read_objects
-        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+        resources = local.original_locations
       }
       WriteChunkPlan = {
         actions   = ["s3:PutObject"]
@@ -100,7 +129,7 @@ locals {
     transform_chunk = {
       ReadInbound = {
         actions   = local.read_objects
-        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+        resources = local.original_locations
       }
       WriteOutputs = {
         actions = ["s3:PutObject"]
@@ -146,12 +175,12 @@ locals {
     finalize = {
       ReadOriginal = {
         actions   = local.read_objects_with_tags
-        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+        resources = local.original_locations
       }
       SeeMissingObjects = local.see_missing_objects
-      RemoveInbound = {
+      RemoveOriginal = {
         actions   = ["s3:DeleteObject"]
-        resources = [local.s3_prefix_arn.inbound]
+        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.quarantine]
       }
       ArchiveRaw = {
         actions   = local.write_objects_with_tags
@@ -165,10 +194,10 @@ locals {
       PublishAlert = local.publish_alert
     }
 
-    quarantine = {
+    quarantine = merge(local.retract_statements, {
       ReadOriginal = {
         actions   = local.read_objects_with_tags
-        resources = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw]
+        resources = local.original_locations
       }
       SeeMissingObjects = local.see_missing_objects
       RemoveOriginal = {
@@ -185,15 +214,16 @@ locals {
         resources = [aws_dynamodb_table.audit.arn]
       }
       PublishAlert = local.publish_alert
-    }
+    })
 
-    record_failure = {
+    record_failure = merge(local.retract_statements, {
       RecordFailure = {
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         resources = [aws_dynamodb_table.audit.arn]
       }
+      DecryptData  = local.decrypt_data
       PublishAlert = local.publish_alert
-    }
+    })
   }
 
   # Every function: its own log group, and metrics in the gridflow namespace.

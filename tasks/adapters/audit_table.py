@@ -82,7 +82,7 @@ def acquire(table: str, file: dict[str, Any], execution: str, attempt_sk: str, r
     """Take the file for this execution unless it is loaded (and this is no rerun) or leased by another."""
     file_id = file["file_id"]
     at = now_iso()
-    static = {k: v for k, v in file.items() if k not in ("file_id",)}
+    static = dict(file)
     set_fields = {"status": PROCESSING, "execution": execution, "lease_until": lease_until,
                   "updated_at": at, "attempt_sk": attempt_sk, "error": "", "error_rule": "", **static}
     expression, names, values = _update_expression(set_fields)
@@ -95,7 +95,8 @@ def acquire(table: str, file: dict[str, Any], execution: str, attempt_sk: str, r
         "Key": _marshal({"pk": _file_pk(file_id), "sk": FILE_SK}),
         "UpdateExpression": f"SET {expression}, #attempts = if_not_exists(#attempts, :zero) + :one, "
                             f"#created = if_not_exists(#created, :created)",
-        "ConditionExpression": "attribute_not_exists(pk) OR #lease < :now OR "
+        # a stale lease only frees a PROCESSING file (its execution died); a LOADED file needs a rerun
+        "ConditionExpression": "attribute_not_exists(pk) OR (#status = :processing AND #lease < :now) OR "
                                "(#status <> :processing AND (#status <> :loaded OR :rerun = :true))",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
@@ -176,6 +177,15 @@ def list_files(table: str, status: str | None = None) -> list[dict[str, Any]]:
         pages = dynamodb.get_paginator("scan").paginate(
             TableName=table, FilterExpression="sk = :file", ExpressionAttributeValues={":file": {"S": FILE_SK}})
     return [_unmarshal(item) for page in pages for item in page["Items"]]
+
+
+def executions_by_file(table: str) -> dict[str, str]:
+    """execution name -> file id, for every attempt (loads, reruns and skipped duplicates)."""
+    pages = client("dynamodb").get_paginator("scan").paginate(
+        TableName=table, FilterExpression="begins_with(sk, :attempt)",
+        ExpressionAttributeValues={":attempt": {"S": "attempt#"}}, ProjectionExpression="pk, execution")
+    return {item["execution"]["S"]: item["pk"]["S"].removeprefix("file#")
+            for page in pages for item in page["Items"] if "execution" in item}
 
 
 def list_file_items(table: str, file_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,11 @@ def _file_id(event: dict[str, Any]) -> str:
     return ""
 
 
+def _summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The scalar fields of a step's result: counts, status, keys; never rows of customer data."""
+    return {key: value for key, value in result.items() if isinstance(value, (int, str, float, bool))}
+
+
 def step_handler(step: str) -> Callable[[Handler], Handler]:
     """Wrap a handler: log context, file id and execution on every line, time it, emit metrics."""
 
@@ -43,8 +48,7 @@ def step_handler(step: str) -> Callable[[Handler], Handler]:
             if result.get("file_id"):
                 logger.append_keys(file_id=result["file_id"])
             metrics.add_metric(name=f"{step}Seconds", unit=MetricUnit.Seconds, value=seconds)
-            logger.info("%s done", step, extra={"seconds": round(seconds, 3),
-                                                 **{k: v for k, v in result.items() if isinstance(v, (int, str))}})
+            logger.info("%s done", step, extra={"seconds": round(seconds, 3), "result": _summary(result)})
             return result
 
         return wrapped

@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from tasks.adapters import lake_writer, totals_table
+from tasks.adapters import lake_reader, lake_writer, totals_table
 from tasks.adapters.settings import Settings
 from tasks.adapters.totals_table import ALL_METERS, DailyTotal
 from tasks.domain.daily_totals import combine_partials, feed_day_totals
+from tasks.domain.supersession import net_of, older_deliveries, superseded
 from tasks.steps.file_ref import FileRef
 
 
@@ -25,10 +27,18 @@ def _daily_totals(file: FileRef, meter_day: pa.Table, feed_day: pa.Table) -> lis
     return totals
 
 
+def _net_of_redeliveries(file: FileRef, meter_day: pa.Table) -> pa.Table:
+    """Take out what older files delivered for the same intervals, so a re-sent reading counts once."""
+    days = sorted(set(meter_day["day"].to_pylist()))
+    own, others = lake_reader.day_deliveries(file.bucket, file.feed, days, file.file_id)
+    older = older_deliveries(others, file.delivered_at, file.file_id, pc.unique(meter_day["meter_id"]))
+    return net_of(meter_day, superseded(own, older))
+
+
 def aggregate_totals(file: FileRef, chunk_results: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
     """Idempotent: the items are keyed by (feed, meter, day, channel, file), so writing twice changes nothing."""
     partials = lake_writer.read_partial_totals(file.bucket, file.file_id, [int(c["index"]) for c in chunk_results])
-    meter_day = combine_partials(partials)
+    meter_day = _net_of_redeliveries(file, combine_partials(partials))
     feed_day = feed_day_totals(meter_day)
     written = totals_table.put_totals(settings.totals_table, _daily_totals(file, meter_day, feed_day))
     rules: Counter[str] = Counter()

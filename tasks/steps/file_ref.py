@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -20,10 +21,17 @@ class FileRef:
     attempt_sk: str
     attempt_started_at: str
     execution: str
+    received_at: str = ""  # when the file was first registered: fixed across reruns, orders deliveries
     rerun: bool = False
     duplicate: bool = False
     status: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def delivered_at(self) -> datetime:
+        """The file's place in delivery order (UTC, naive): the later delivery of a reading wins."""
+        moment = datetime.fromisoformat(self.received_at or self.attempt_started_at)
+        return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

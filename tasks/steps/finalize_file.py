@@ -24,8 +24,7 @@ def finalize_file(file: FileRef, plan: dict[str, Any], totals: dict[str, Any], s
     if file.source_key.startswith("raw/"):
         archive = file.source_key
     else:
-        received = datetime.fromisoformat(file.attempt_started_at)
-        archive = lake_layout.archive_key(file.feed, received, f"{file.file_id}/{file.name}")
+        archive = lake_layout.archive_key(file.feed, file.delivered_at, f"{file.file_id}/{file.name}")
     counts = {
         "rows_loaded": int(totals["rows_loaded"]), "rows_rejected": int(totals["rows_rejected"]),
         "blank_lines": int(totals.get("blank_lines", 0)), "data_lines": int(plan["data_lines"]),

@@ -62,6 +62,7 @@ def register_file(bucket: str, event_key: str, rerun: bool, execution: str, sett
     ref = FileRef(file_id=file_id, bucket=bucket, key=key, source_key=source_key, feed=feed, name=name,
                   size=size, etag=etag, chunk_bytes=chunk_bytes, attempt_sk=attempt_sk,
                   attempt_started_at=started, execution=execution, rerun=rerun,
+                  received_at=lease.file.get("created_at") or started,
                   duplicate=not lease.acquired, status=lease.file.get("status", ""))
     if not lease.acquired:
         audit_table.record_duplicate(settings.audit_table, file_id, execution, key, lease.file.get("status", ""))

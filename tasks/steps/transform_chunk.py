@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from tasks.adapters import lake_writer, s3_objects
@@ -12,14 +11,12 @@ from tasks.domain.reading_parser import parse_chunk
 from tasks.steps.file_ref import FileRef
 
 
-def transform_chunk(file: FileRef, header_end: int, chunk: dict[str, Any]) -> dict[str, Any]:
+def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
     """Every output key is fixed by (file, chunk, date), so a retry or rerun overwrites, never adds."""
     spec = load_feed_spec(file.feed)
     index = int(chunk["index"])
-    header = s3_objects.read_range(file.bucket, file.source_key, 0, header_end)
     body = s3_objects.read_range(file.bucket, file.source_key, int(chunk["start"]), int(chunk["end"]))
-    ingested_at = datetime.fromisoformat(file.attempt_started_at).replace(tzinfo=None)
-    parsed = parse_chunk(spec, header, body, int(chunk["first_line"]), file.file_id, ingested_at, file.feed)
+    parsed = parse_chunk(spec, body, int(chunk["first_line"]), file.file_id, file.delivered_at)
     objects = lake_writer.write_curated(file.bucket, file.feed, file.file_id, index, parsed.readings)
     rejected = lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
     lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings))

@@ -118,6 +118,7 @@ def test_gentrack_small_consumption_gives_the_seed_projects_totals(stack: Stack)
 
 
 def test_gentrack_consumption_totals_match_the_raw_file(stack: Stack) -> None:
+    """consumption.csv re-delivers the two days small-consumption.csv sent: the later delivery wins, once."""
     path = real_file("gentrack_seed/consumption.csv")
     [result] = commands.ingest(stack, [path], "gentrack_wide", wait=True)
     assert result["status"] == "LOADED"

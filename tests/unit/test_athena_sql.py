@@ -47,7 +47,7 @@ PARQUET_SCHEMA = pa.schema(
         ("channel", pa.string()),
         ("interval_start", pa.timestamp("ms")),
         ("interval_minutes", pa.int32()),
-        ("kwh", pa.decimal128(18, 6)),
+        ("kwh", pa.decimal128(18, 9)),
         ("quality", pa.string()),
         ("anomalies", pa.string()),
         ("source_line", pa.int64()),

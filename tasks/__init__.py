@@ -1,0 +1,1 @@
+"""gridflow Lambda code: thin handlers over domain code, with adapters for AWS."""

@@ -1,0 +1,124 @@
+"""Chunk planning: one streaming pass that checks the file and cuts it into byte ranges on line ends."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tasks.domain.errors import InvalidFile
+from tasks.domain.feed_spec import FeedSpec
+from tasks.domain.file_inspection import NEWLINE, ContentInspector, check_header
+
+BLANK_LINE = re.compile(rb"^[ \t\r]*\n", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Bytes [start, end) of the file: whole lines only, the first of them line number first_line (1-based)."""
+
+    index: int
+    start: int
+    end: int
+    first_line: int
+    lines: int
+
+
+@dataclass(frozen=True)
+class ChunkPlan:
+    header_end: int
+    header: str
+    chunks: list[Chunk] = field(default_factory=list)
+    total_bytes: int = 0
+    data_lines: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ChunkPlan:
+        return cls(**{**data, "chunks": [Chunk(**chunk) for chunk in data["chunks"]]})
+
+
+def _line_runs(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Re-cut arbitrary blocks into runs of whole lines; the last run may lack its newline (final=True)."""
+    pending = b""
+    line = 1
+    for block in blocks:
+        pending += block
+        cut = pending.rfind(NEWLINE) + 1
+        if cut:
+            run, pending = pending[:cut], pending[cut:]
+            line += run.count(NEWLINE)
+            yield run, False
+        ContentInspector.line_length(pending, line)
+    yield pending, True
+
+
+class _Planner:
+    """Cuts the data lines into chunks of at least target bytes, ending each at a line end."""
+
+    def __init__(self, start: int, target: int, first_line: int) -> None:
+        self.target = max(1, target)
+        self.chunks: list[Chunk] = []
+        self._start = start
+        self._first_line = first_line
+        self._lines = 0
+
+    def add(self, run: bytes, offset: int, first_line: int) -> None:
+        """Take a run of whole lines that begins at byte offset (the file's) and line number first_line."""
+        position, line = 0, first_line
+        while position < len(run):
+            newline = run.find(NEWLINE, max(position, self._start + self.target - offset - 1))
+            if newline < 0:
+                self._lines += run.count(NEWLINE, position) + (0 if run.endswith(NEWLINE) else 1)
+                return
+            lines = run.count(NEWLINE, position, newline + 1)
+            self._lines, line, position = self._lines + lines, line + lines, newline + 1
+            self.chunks.append(Chunk(len(self.chunks), self._start, offset + position, self._first_line, self._lines))
+            self._start, self._first_line, self._lines = offset + position, line, 0
+
+    def finish(self, end: int) -> list[Chunk]:
+        if end > self._start:
+            self.chunks.append(Chunk(len(self.chunks), self._start, end, self._first_line, self._lines))
+        return self.chunks
+
+
+def plan_file(blocks: Iterable[bytes], spec: FeedSpec, target_chunk_bytes: int) -> ChunkPlan:
+    """Check the whole file and plan its chunks; InvalidFile names the rule and the line that broke it."""
+    runs = _line_runs(blocks)
+    offset, line, data_lines = 0, 1, 0
+    header_line = b""
+    inspector: ContentInspector | None = None
+    planner: _Planner | None = None
+    for run, final in runs:
+        if inspector is None:
+            if not run.strip():
+                if final:
+                    raise InvalidFile("empty", "the file is empty" if not run else "the file holds only blank lines")
+                offset, line = offset + len(run), line + run.count(NEWLINE)
+                continue
+            ContentInspector(spec, None).first_bytes(run)
+            if spec.header:
+                header_end = run.find(NEWLINE) + 1 or len(run)
+                header_line = run[:header_end]
+                ContentInspector(spec, None).lines(header_line, line, final=True)
+                check_header(header_line.decode(spec.encoding, errors="replace"), spec)
+                offset, line, run = offset + header_end, line + 1, run[header_end:]
+            inspector = ContentInspector(spec, header_line if spec.header else None)
+            planner = _Planner(offset, target_chunk_bytes, line)
+        inspector.lines(run, line, final)
+        data_lines += run.count(NEWLINE) + (1 if final and run else 0) - len(BLANK_LINE.findall(run))
+        if final and run and not run.strip():
+            data_lines -= 1
+        planner.add(run, offset, line)
+        offset, line = offset + len(run), line + run.count(NEWLINE)
+    if planner is None:
+        raise InvalidFile("empty", "the file is empty")
+    if data_lines <= 0:
+        raise InvalidFile("no_data", "the file has a header but no data rows" if spec.header
+                          else "the file has no data rows")
+    chunks = planner.finish(offset)
+    return ChunkPlan(header_end=chunks[0].start, header=header_line.decode(spec.encoding, errors="replace").strip(),
+                     chunks=chunks, total_bytes=offset, data_lines=data_lines)

@@ -1,0 +1,85 @@
+"""Whole-file checks made while the file streams past once: the rules that quarantine a file."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+
+from tasks.domain.errors import InvalidFile
+from tasks.domain.feed_spec import FeedSpec
+
+MERGE_MARKER = re.compile(rb"^(?:<<<<<<<(?: |\r?$)|=======\r?$|>>>>>>>(?: |\r?$))", re.MULTILINE)
+COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
+MAX_LINE_BYTES = 1 << 20
+BOM = "\ufeff"
+NEWLINE = b"\n"
+OTHER_DELIMITERS = (";", "\t", "|", ",")
+
+
+def header_fields(line: str, spec: FeedSpec, delimiter: str | None = None) -> list[str]:
+    """The header's column names, with a leading BOM and surrounding blanks removed."""
+    reader = csv.reader([line.lstrip(BOM).rstrip("\r\n")], delimiter=delimiter or spec.delimiter,
+                        quotechar=spec.quote or '"', quoting=csv.QUOTE_MINIMAL if spec.quote else csv.QUOTE_NONE)
+    return [field.strip() for field in next(reader, [])]
+
+
+def check_header(line: str, spec: FeedSpec) -> None:
+    """header_mismatch, naming the expected and found columns (and a wrong delimiter when that is why)."""
+    found = header_fields(line, spec)
+    if found == list(spec.columns):
+        return
+    for delimiter in OTHER_DELIMITERS:
+        if delimiter != spec.delimiter and header_fields(line, spec, delimiter) == list(spec.columns):
+            raise InvalidFile("header_mismatch", f"the columns are delimited by {delimiter!r}, "
+                                                 f"feed {spec.name} expects {spec.delimiter!r}")
+    missing = [column for column in spec.columns if column not in found]
+    extra = [column for column in found if column not in spec.columns]
+    detail = f"missing {missing}" if missing else "same names in another order"
+    raise InvalidFile("header_mismatch", f"feed {spec.name} expects columns {list(spec.columns)}, the file has "
+                                         f"{found} ({detail}{f', unexpected {extra}' if extra else ''})")
+
+
+class ContentInspector:
+    """Fed the file's complete lines in order; raises InvalidFile at the first line that breaks a rule."""
+
+    def __init__(self, spec: FeedSpec, header_line: bytes | None) -> None:
+        self._decoder = codecs.getincrementaldecoder(spec.encoding)(errors="strict")
+        self._encoding = spec.encoding
+        self._header = (re.compile(rb"^" + re.escape(header_line.rstrip(b"\r\n")) + rb"\r?$", re.MULTILINE)
+                        if header_line else None)
+
+    def first_bytes(self, head: bytes) -> None:
+        for magic, kind in COMPRESSED_MAGIC.items():
+            if head.startswith(magic):
+                raise InvalidFile("binary", f"the file is {kind}-compressed; send it uncompressed")
+
+    def lines(self, portion: bytes, first_line: int, final: bool = False) -> None:
+        """Check a run of whole lines starting at line number first_line (1-based)."""
+        nul = portion.find(b"\x00")
+        if nul >= 0:
+            raise InvalidFile("binary", f"a NUL byte on line {first_line + portion.count(NEWLINE, 0, nul)}: "
+                                        "this is not a text file")
+        try:
+            self._decoder.decode(portion, final)
+        except UnicodeDecodeError as error:
+            line = first_line + portion.count(NEWLINE, 0, max(error.start, 0))
+            raise InvalidFile("encoding", f"line {line} is not valid {self._encoding}: {error.reason} "
+                                          f"at byte {error.start} of the line block") from error
+        marker = MERGE_MARKER.search(portion)
+        if marker:
+            line = first_line + portion.count(NEWLINE, 0, marker.start())
+            raise InvalidFile("merge_conflict", f"line {line} is a git merge-conflict marker "
+                                                f"({marker.group().strip().decode()!r}): the file holds "
+                                                "unresolved versions of its data")
+        if self._header is not None:
+            repeated = self._header.search(portion)
+            if repeated:
+                line = first_line + portion.count(NEWLINE, 0, repeated.start())
+                raise InvalidFile("repeated_header", f"line {line} repeats the header: two files were "
+                                                     "concatenated")
+
+    @staticmethod
+    def line_length(pending: bytes, line: int) -> None:
+        if len(pending) > MAX_LINE_BYTES:
+            raise InvalidFile("line_too_long", f"line {line} is longer than {MAX_LINE_BYTES} bytes")
