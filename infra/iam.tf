@@ -51,20 +51,20 @@ locals {
   }
 
   # Where a file's original can be: dropped, archived after a load, or quarantined (a rerun reads it there).
+  # s3:ListBucket limited to key prefixes, one statement per set of prefixes a function lists
+  list_prefixes = {
+    for name, prefixes in { work = ["work/*"], work_and_lake = ["work/*", "curated/readings/*"] } : name => {
+      actions                    = ["s3:ListBucket"]
+      resources                  = [aws_s3_bucket.data.arn]
+      conditions                 = [{ test = "StringLike", variable = "s3:prefix", values = prefixes }]
+    }
+  }
   original_locations = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw, local.s3_prefix_arn.quarantine]
 
   # Taking a failed or quarantined load back out (tasks/steps/retract_outputs.py): read the chunk
   # manifests and partial totals in work/, delete the lake objects and the file's daily-total items.
   retract_statements = {
-    ListWork = {
-      actions   = ["s3:ListBucket"]
-      resources = [aws_s3_bucket.data.arn]
-      conditions = [{
-        test     = "StringLike"
-        variable = "s3:prefix"
-        values   = ["work/*"]
-      }]
-    }
+    ListWork = local.list_prefixes.work
     ReadWork = {
       actions   = ["s3:GetObject"]
       resources = [local.s3_prefix_arn.work]
@@ -143,20 +143,13 @@ locals {
     }
 
     aggregate = {
-      ReadPartials = {
+      # partial totals in work/, and the curated Parquet of the days the file touches (re-delivery netting)
+      ReadPartialsAndLake = {
         actions   = ["s3:GetObject"]
-        resources = [local.s3_prefix_arn.work]
+        resources = [local.s3_prefix_arn.work, local.s3_prefix_arn.curated]
       }
-      ListPartials = {
-        actions   = ["s3:ListBucket"]
-        resources = [aws_s3_bucket.data.arn]
-        conditions = [{
-          test     = "StringLike"
-          variable = "s3:prefix"
-          values   = ["work/*"]
-        }]
-      }
-      DecryptData = local.decrypt_data
+      ListPartialsAndLake = local.list_prefixes.work_and_lake
+      DecryptData         = local.decrypt_data
       WriteTotals = {
         actions = [
           "dynamodb:BatchWriteItem",

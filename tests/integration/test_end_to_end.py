@@ -191,3 +191,10 @@ def test_cli_fails_with_a_one_line_reason(stack: Stack, capsys: pytest.CaptureFi
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "does-not-exist" in err
+
+
+def test_gridflow_up_prints_a_reachable_endpoint_and_the_bucket(gridflow_up: Any, stack: Stack) -> None:
+    assert gridflow_up.printed["endpoint"] == f"http://127.0.0.1:{gridflow_up.port}"
+    assert gridflow_up.printed["bucket"] == stack.data_bucket
+    names = [bucket["Name"] for bucket in stack.client("s3").list_buckets()["Buckets"]]
+    assert stack.data_bucket in names
