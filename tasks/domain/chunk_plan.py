@@ -50,10 +50,17 @@ def _line_runs(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
         cut = pending.rfind(NEWLINE) + 1
         if cut:
             run, pending = pending[:cut], pending[cut:]
+            ContentInspector.longest_line(run, line)
             line += run.count(NEWLINE)
             yield run, False
         ContentInspector.line_length(pending, line)
     yield pending, True
+
+
+def _leading_blank_bytes(run: bytes) -> int:
+    """How many bytes of whole blank lines the run starts with."""
+    first = len(run) - len(run.lstrip(b" \t\r\n"))
+    return run.rfind(NEWLINE, 0, first) + 1
 
 
 class _Planner:
@@ -90,14 +97,18 @@ def plan_file(blocks: Iterable[bytes], spec: FeedSpec, target_chunk_bytes: int) 
     runs = _line_runs(blocks)
     offset, line, data_lines = 0, 1, 0
     header_line = b""
+    blank_lines_first = False
     inspector: ContentInspector | None = None
     planner: _Planner | None = None
     for run, final in runs:
         if inspector is None:
+            lead = _leading_blank_bytes(run)
+            blank_lines_first = blank_lines_first or lead > 0
+            offset, line, run = offset + lead, line + run.count(NEWLINE, 0, lead), run[lead:]
             if not run.strip():
                 if final:
-                    raise InvalidFile("empty", "the file is empty" if not run else "the file holds only blank lines")
-                offset, line = offset + len(run), line + run.count(NEWLINE)
+                    raise InvalidFile("empty", "the file holds only blank lines" if blank_lines_first or run
+                                      else "the file is empty")
                 continue
             ContentInspector(spec, None).first_bytes(run)
             if spec.header:

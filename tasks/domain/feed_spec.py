@@ -75,7 +75,7 @@ def feed_names(directory: Path | None = None) -> list[str]:
 
 def load_feed_spec(name: str, directory: Path | None = None) -> FeedSpec:
     """The spec of a declared feed; UnknownFeed if there is none."""
-    if not FEED_NAME.match(name):
+    if not FEED_NAME.fullmatch(name):
         raise UnknownFeed(f"{name!r} is not a feed name")
     return _load(name, str(directory or feeds_dir()))
 
@@ -92,8 +92,20 @@ def _load(name: str, directory: str) -> FeedSpec:
     return parse_feed_spec(name, document)
 
 
-def _decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+def _decimal(value: Any, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError as error:
+        raise InvalidFeedSpec(f"{field} is {value!r}, not a number") from error
+
+
+def _int(value: Any, field: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidFeedSpec(f"{field} is {value!r}, not a whole number") from error
 
 
 def parse_feed_spec(name: str, document: dict[str, Any]) -> FeedSpec:
@@ -125,20 +137,22 @@ def parse_feed_spec(name: str, document: dict[str, Any]) -> FeedSpec:
             timestamp_marks=timestamp.get("marks", "start"),
             date_column=date.get("column"),
             date_format=date.get("format", "%Y-%m-%d"),
-            first_interval_column=int(date.get("first_interval_column", 2)),
+            first_interval_column=_int(date.get("first_interval_column", 2), "date.first_interval_column"),
             value_column=value.get("column"),
             unit=value.get("unit", "kWh"),
             channel=channel.get("fixed"),
             channel_column=channel.get("column"),
             quality=document.get("quality", "A"),
-            interval_minutes=int(document.get("interval_minutes", 30)),
+            interval_minutes=_int(document.get("interval_minutes", 30), "interval_minutes"),
             timezone=document.get("timezone", "UTC"),
             missing_values=tuple(document.get("missing_values", [""])),
-            min_kwh=_decimal(value_range.get("min_kwh")),
-            max_kwh=_decimal(value_range.get("max_kwh")),
+            min_kwh=_decimal(value_range.get("min_kwh"), "range.min_kwh"),
+            max_kwh=_decimal(value_range.get("max_kwh"), "range.max_kwh"),
         )
     except (KeyError, TypeError) as error:
         raise InvalidFeedSpec(f"feed {name}: missing or malformed field {error}") from error
+    except InvalidFeedSpec as error:
+        raise InvalidFeedSpec(f"feed {name}: {error}") from error
     _check(spec)
     return spec
 
@@ -171,7 +185,8 @@ def _check(spec: FeedSpec) -> None:
         elif (len(spec.columns) - spec.first_interval_column) * spec.interval_minutes != 1440:
             problems.append("a wide layout needs one column per interval of the day")
     problems += [f"column {column!r} is not in columns" for column in named if column and column not in spec.columns]
-    if spec.unit in POWER_UNITS and spec.kwh_factor != spec.kwh_factor.quantize(Decimal("0.001")):
+    hours = Decimal(spec.interval_minutes) / Decimal(60)
+    if spec.unit in POWER_UNITS and hours != hours.quantize(Decimal("0.001")):
         problems.append("a power unit needs an interval whose length in hours has at most 3 decimals")
     if problems:
         raise InvalidFeedSpec(f"feed {spec.name}: " + "; ".join(problems))

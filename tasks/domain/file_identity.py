@@ -7,7 +7,7 @@ import re
 
 from tasks.domain.errors import UnknownFeed
 
-FEED_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+FEED_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}\Z")
 _INBOUND = re.compile(r"^inbound/(?P<feed>[^/]+)/(?P<name>.+)$")
 _ARCHIVED = re.compile(r"^raw/(?P<feed>[^/]+)/year=\d{4}/month=\d{2}/(?P<name>.+)$")
 
@@ -24,6 +24,6 @@ def feed_from_key(key: str) -> tuple[str, str]:
     if not match:
         raise UnknownFeed(f"{key!r} is not under inbound/<feed>/")
     feed, name = match["feed"], match["name"]
-    if not FEED_NAME.match(feed):
+    if not FEED_NAME.fullmatch(feed):
         raise UnknownFeed(f"{feed!r} in {key!r} is not a feed name (lowercase letters, digits, _)")
     return feed, name

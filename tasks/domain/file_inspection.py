@@ -6,6 +6,8 @@ import codecs
 import csv
 import re
 
+import numpy as np
+
 from tasks.domain.errors import InvalidFile
 from tasks.domain.feed_spec import FeedSpec
 
@@ -14,6 +16,7 @@ COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", 
 MAX_LINE_BYTES = 1 << 20
 BOM = "\ufeff"
 NEWLINE = b"\n"
+UTF8_BOM = BOM.encode("utf-8")
 OTHER_DELIMITERS = (";", "\t", "|", ",")
 
 
@@ -46,8 +49,9 @@ class ContentInspector:
     def __init__(self, spec: FeedSpec, header_line: bytes | None) -> None:
         self._decoder = codecs.getincrementaldecoder(spec.encoding)(errors="strict")
         self._encoding = spec.encoding
-        self._header = (re.compile(rb"^" + re.escape(header_line.rstrip(b"\r\n")) + rb"\r?$", re.MULTILINE)
-                        if header_line else None)
+        bare = header_line.removeprefix(UTF8_BOM).rstrip(b"\r\n") if header_line else b""
+        self._header = (re.compile(rb"^(?:" + re.escape(UTF8_BOM) + rb")?" + re.escape(bare) + rb"\r?$", re.MULTILINE)
+                        if bare else None)
 
     def first_bytes(self, head: bytes) -> None:
         for magic, kind in COMPRESSED_MAGIC.items():
@@ -78,6 +82,17 @@ class ContentInspector:
                 line = first_line + portion.count(NEWLINE, 0, repeated.start())
                 raise InvalidFile("repeated_header", f"line {line} repeats the header: two files were "
                                                      "concatenated")
+
+    @staticmethod
+    def longest_line(run: bytes, first_line: int) -> None:
+        """line_too_long for any whole line of the run over the limit."""
+        if len(run) <= MAX_LINE_BYTES:
+            return
+        ends = np.flatnonzero(np.frombuffer(run, dtype=np.uint8) == NEWLINE[0])
+        lengths = np.diff(ends, prepend=-1)
+        longest = int(np.argmax(lengths))
+        if lengths[longest] > MAX_LINE_BYTES:
+            raise InvalidFile("line_too_long", f"line {first_line + longest} is longer than {MAX_LINE_BYTES} bytes")
 
     @staticmethod
     def line_length(pending: bytes, line: int) -> None:

@@ -36,8 +36,17 @@ class _Candidates:
     lines: pa.Array
 
 
+def _digits(text: pa.Array) -> pa.Array:
+    """The text with leading zeros of its numbers removed, to compare dates written with or without padding."""
+    return pc.replace_substring_regex(text, r"(^|\D)0+(\d)", r"\1\2")
+
+
 def _timestamps(text: pa.Array, fmt: str) -> pa.Array:
-    return pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    """Parsed timestamps, null where the text is not a real time: strptime alone rolls 02-30 over to 03-02."""
+    parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    written_back = pc.strftime(pc.cast(parsed, pa.timestamp("s")), format=fmt)  # %S of "us" adds fractions
+    real = pc.fill_null(pc.equal(_digits(written_back), _digits(text)), False)
+    return pc.if_else(real, parsed, pa.nulls(len(parsed), parsed.type))
 
 
 def _channel(spec: FeedSpec, rows: RawRows) -> pa.Array:
