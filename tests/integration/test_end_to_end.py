@@ -198,3 +198,15 @@ def test_gridflow_up_prints_a_reachable_endpoint_and_the_bucket(gridflow_up: Any
     assert gridflow_up.printed["bucket"] == stack.data_bucket
     names = [bucket["Name"] for bucket in stack.client("s3").list_buckets()["Buckets"]]
     assert stack.data_bucket in names
+
+
+def test_the_same_content_under_another_name_is_a_duplicate(stack: Stack, lcl_loaded: dict[str, Any],
+                                                            tmp_path: Path) -> None:
+    """Policy: identity is the content (feed, ETag, size), not the key; a resend under a new name is skipped."""
+    meters = [path.stem for path in lcl_loaded["paths"]]
+    before = _snapshot(stack, "lcl_halfhourly", meters)
+    resent = tmp_path / "MAC000016-resent.csv"
+    resent.write_bytes(lcl_loaded["paths"][1].read_bytes())
+    [again] = commands.ingest(stack, [resent], "lcl_halfhourly", wait=True)
+    assert again["status"] == "DUPLICATE" and again["file_id"] == lcl_loaded["results"][1]["file_id"]
+    assert _snapshot(stack, "lcl_halfhourly", meters) == before
