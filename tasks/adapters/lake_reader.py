@@ -1,9 +1,11 @@
-"""Reads back the curated readings of the day partitions a file touches, its own and other files'."""
+"""Reads Parquet back from the lake: work files, and the curated readings of the day partitions a file touches."""
 
 from __future__ import annotations
 
 import io
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -15,28 +17,35 @@ from tasks.domain.supersession import DELIVERY_COLUMNS
 READ_THREADS = 8
 
 
-def _read(bucket: str, key: str) -> pa.Table:
-    return pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key)), columns=DELIVERY_COLUMNS)
+def read_parquet(bucket: str, key: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key)), columns=columns)
 
 
-def day_deliveries(bucket: str, feed: str, days: list[str], file_id: str) -> tuple[pa.Table, pa.Table]:
-    """(this file's readings, other files' readings) in the given reading_date partitions, with reading_date."""
-    own_keys: list[tuple[str, str]] = []
-    other_keys: list[tuple[str, str]] = []
+@dataclass(frozen=True)
+class DayObjects:
+    """Curated objects of some day partitions: (day, key) of this file's and of other files'."""
+
+    own: list[tuple[str, str]]
+    others: list[tuple[str, str]]
+
+
+def day_objects(bucket: str, feed: str, days: list[str], file_id: str) -> DayObjects:
+    """One listing per reading_date partition, split by whether this file wrote the object."""
+    own: list[tuple[str, str]] = []
+    others: list[tuple[str, str]] = []
     for day in days:
         for key in s3_objects.list_keys(bucket, lake_layout.curated_prefix(feed, day)):
-            (own_keys if key.rsplit("/", 1)[-1].startswith(f"{file_id}-") else other_keys).append((day, key))
+            (own if key.rsplit("/", 1)[-1].startswith(f"{file_id}-") else others).append((day, key))
+    return DayObjects(own=own, others=others)
+
+
+def read_deliveries(bucket: str, objects: list[tuple[str, str]]) -> pa.Table:
+    """The delivery columns of these curated objects, with the reading_date their partition gives."""
+    def read(item: tuple[str, str]) -> pa.Table:
+        table = read_parquet(bucket, item[1], DELIVERY_COLUMNS)
+        day = pa.scalar(date.fromisoformat(item[0]), pa.date32())
+        return table.append_column("reading_date", pa.repeat(day, table.num_rows))
+
     with ThreadPoolExecutor(READ_THREADS) as pool:
-        own = list(pool.map(lambda item: _with_day(_read(bucket, item[1]), item[0]), own_keys))
-        others = list(pool.map(lambda item: _with_day(_read(bucket, item[1]), item[0]), other_keys))
-    return _concat(own), _concat(others)
-
-
-def _with_day(table: pa.Table, day: str) -> pa.Table:
-    return table.append_column("reading_date", pa.array([day] * table.num_rows, pa.string()).cast(pa.date32()))
-
-
-def _concat(tables: list[pa.Table]) -> pa.Table:
-    if not tables:
-        return pa.schema([]).empty_table()
-    return pa.concat_tables(tables)
+        tables = list(pool.map(read, objects))
+    return pa.concat_tables(tables) if tables else pa.schema([]).empty_table()

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from tasks.adapters import s3_objects
+from tasks.adapters import lake_reader, s3_objects
 from tasks.domain import lake_layout
 
 PARQUET_COMPRESSION = "zstd"
@@ -55,7 +55,7 @@ def write_partial_totals(bucket: str, file_id: str, chunk_index: int, partial: p
 def read_partial_totals(bucket: str, file_id: str, chunk_indexes: list[int]) -> list[pa.Table]:
     """The partial totals of exactly these chunks (never a leftover of another attempt's plan)."""
     keys = [lake_layout.partial_totals_key(file_id, index) for index in sorted(chunk_indexes)]
-    return [pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key))) for key in keys]
+    return [lake_reader.read_parquet(bucket, key) for key in keys]
 
 
 def write_chunk_outputs(bucket: str, file_id: str, chunk_index: int, keys: list[str]) -> None:
@@ -74,4 +74,4 @@ def written_outputs(bucket: str, file_id: str) -> list[str]:
 def all_partial_totals(bucket: str, file_id: str) -> list[pa.Table]:
     """Every partial-totals object of this file, whatever plan wrote it (for taking a load back out)."""
     keys = s3_objects.list_keys(bucket, lake_layout.partial_totals_prefix(file_id))
-    return [pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key))) for key in sorted(keys)]
+    return [lake_reader.read_parquet(bucket, key) for key in sorted(keys)]

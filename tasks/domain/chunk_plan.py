@@ -110,7 +110,7 @@ def plan_file(blocks: Iterable[bytes], spec: FeedSpec, target_chunk_bytes: int) 
                     raise InvalidFile("empty", "the file holds only blank lines" if blank_lines_first or run
                                       else "the file is empty")
                 continue
-            ContentInspector(spec, None).first_bytes(run)
+            ContentInspector.first_bytes(run)
             if spec.header:
                 header_end = run.find(NEWLINE) + 1 or len(run)
                 header_line = run[:header_end]

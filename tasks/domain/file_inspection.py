@@ -53,7 +53,8 @@ class ContentInspector:
         self._header = (re.compile(rb"^(?:" + re.escape(UTF8_BOM) + rb")?" + re.escape(bare) + rb"\r?$", re.MULTILINE)
                         if bare else None)
 
-    def first_bytes(self, head: bytes) -> None:
+    @staticmethod
+    def first_bytes(head: bytes) -> None:
         for magic, kind in COMPRESSED_MAGIC.items():
             if head.startswith(magic):
                 raise InvalidFile("binary", f"the file is {kind}-compressed; send it uncompressed")

@@ -34,7 +34,7 @@ def _first_rule(checks: list[tuple[str, pa.Array]], length: int) -> pa.Array:
 
 def _decimal_scalar(value: Decimal) -> pa.Scalar:
     """The smallest decimal type that holds value exactly, so products stay within 38 digits."""
-    sign, digits, exponent = value.as_tuple()
+    _, digits, exponent = value.as_tuple()
     scale = max(0, -int(exponent))
     precision = max(len(digits) + max(0, int(exponent)), scale + 1)
     return pa.scalar(value, pa.decimal128(precision, scale))

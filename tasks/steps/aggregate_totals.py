@@ -30,9 +30,12 @@ def _daily_totals(file: FileRef, meter_day: pa.Table, feed_day: pa.Table) -> lis
 def _net_of_redeliveries(file: FileRef, meter_day: pa.Table) -> pa.Table:
     """Take out what older files delivered for the same intervals, so a re-sent reading counts once."""
     days = sorted(set(meter_day["day"].to_pylist()))
-    own, others = lake_reader.day_deliveries(file.bucket, file.feed, days, file.file_id)
+    objects = lake_reader.day_objects(file.bucket, file.feed, days, file.file_id)
+    others = lake_reader.read_deliveries(file.bucket, objects.others)
     older = older_deliveries(others, file.delivered_at, file.file_id, pc.unique(meter_day["meter_id"]))
-    return net_of(meter_day, superseded(own, older))
+    if older.num_rows == 0:
+        return meter_day  # the usual case: nothing re-delivered, so the file's own Parquet need not be read back
+    return net_of(meter_day, superseded(lake_reader.read_deliveries(file.bucket, objects.own), older))
 
 
 def aggregate_totals(file: FileRef, chunk_results: list[dict[str, Any]], settings: Settings) -> dict[str, Any]:
