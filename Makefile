@@ -19,8 +19,24 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/gridflow demo
 
-test: setup
+test: setup checkov
 	$(BIN)/python -m pytest
+
+# checkov (static analysis of infra/) in its own virtualenv: its pins conflict with requirements.txt.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
+
+.PHONY: checkov
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	@echo '*' > $(CHECKOV_VENV)/.gitignore  # git ignores the whole venv, as python >= 3.13's venv does
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@rm -f $(CHECKOV_VENV)/.installed-*
+	@touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit

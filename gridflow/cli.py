@@ -44,6 +44,13 @@ def _cmd_rerun(args: argparse.Namespace) -> int:
     return 0 if result["status"] in commands.OK_STATUSES else 1
 
 
+def _cmd_retract(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    result = commands.retract(stack, args.file_id, wait=args.wait)
+    print_rows([result], ("file_id", "key", "status", "objects_deleted", "items_deleted", "renetted_files"), args.json)
+    return 0 if result["status"] in ("RETRACTED", "STARTED") else 1
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     rows = commands.runs(stack, status=args.status)
@@ -110,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     rerun.add_argument("file_id")
     rerun.add_argument("--wait", action="store_true")
     rerun.set_defaults(run=_cmd_rerun)
+
+    retract = sub.add_parser("retract", parents=[common],
+                             help="take a file's totals and lake rows back out (newer files re-netted)")
+    retract.add_argument("file_id")
+    retract.add_argument("--wait", action="store_true", help="wait for the retraction and print what it took out")
+    retract.set_defaults(run=_cmd_retract)
 
     totals = sub.add_parser("totals", parents=[common], help="daily totals from DynamoDB")
     totals.add_argument("--feed", required=True)

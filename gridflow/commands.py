@@ -15,6 +15,7 @@ from gridflow.executions import Tracked, wait_for
 from gridflow.stack import Stack, discover
 from tasks.adapters import audit_table, totals_table
 from tasks.adapters.totals_table import ALL_METERS
+from tasks.domain.feed_spec import load_feed_spec
 from tasks.domain.file_identity import file_id_for
 
 OK_STATUSES = {"LOADED", "DUPLICATE", "UPLOADED", "STARTED"}
@@ -84,6 +85,30 @@ def rerun(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
     return _file_row(stack, item)
 
 
+def _retract_machine_arn(stack: Stack) -> str:
+    """gridflow-<env>-retract, beside the ingest machine (infra/retract.tf)."""
+    return f"{stack.state_machine_arn.rsplit(':', 1)[0]}:gridflow-{stack.environment}-retract"
+
+
+def retract(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
+    """Start the retract state machine for a file; with `wait`, follow it and report what it took out."""
+    record = audit_table.get_file(stack.audit_table, file_id)
+    if record is None:
+        raise LookupError(f"no file {file_id} in {stack.audit_table}")
+    since = datetime.now(timezone.utc) - CLOCK_SKEW
+    name = f"retract-{file_id[:16]}-{uuid.uuid4().hex[:8]}"
+    arn = stack.client("stepfunctions").start_execution(
+        stateMachineArn=_retract_machine_arn(stack), name=name, input=json.dumps({"file_id": file_id}))["executionArn"]
+    item = Tracked(key=record["key"], file_id=file_id, execution_arn=arn, status="RUNNING")
+    if wait:
+        wait_for(stack, [item], since)
+    output = item.output or {}
+    status = output.get("status") or ("STARTED" if item.status == "RUNNING" else item.status)
+    counts = {name: int(output.get(name, 0)) for name in ("objects_deleted", "items_deleted")}
+    return {"file_id": file_id, "key": record["key"], "status": status, **counts,
+            "renetted_files": output.get("renetted_files", []), "execution": name, "error": item.error}
+
+
 def runs(stack: Stack, status: str | None = None) -> list[dict[str, Any]]:
     """Executions, newest first, each with the audit record of the file it worked on."""
     sfn = stack.client("stepfunctions")
@@ -106,19 +131,31 @@ def runs(stack: Stack, status: str | None = None) -> list[dict[str, Any]]:
 
 
 def totals(stack: Stack, feed: str, meter: str | None, first_day: str, last_day: str) -> list[dict[str, Any]]:
-    """Daily totals: the per-file contributions of each day summed (one Query on the meter's key)."""
+    """Daily totals: the per-file contributions of each day summed (one Query on the meter's key), with the
+    day's coverage (readings / intervals of the local day) and whether it reaches the feed's min_coverage."""
     items = totals_table.query_days(stack.totals_table, feed, meter or ALL_METERS, first_day, last_day)
     days: dict[tuple[str, str], dict[str, Any]] = defaultdict(
-        lambda: {"kwh": Decimal(0), "readings": 0, "files": 0, "anomalies": 0})
+        lambda: {"kwh": Decimal(0), "readings": 0, "files": 0, "anomalies": 0, "duplicates": 0, "expected": 0,
+                 "meters": 0})
     for item in items:
         day = days[(item["day"], item["channel"])]
         day["kwh"] += Decimal(item["kwh"])
-        day["readings"] += int(item["readings"])
-        day["anomalies"] += int(item.get("anomalies", 0))
+        for count in ("readings", "anomalies", "duplicates"):
+            day[count] += int(item.get(count, 0))
+        for most in ("expected", "meters"):
+            day[most] = max(day[most], int(item.get(most, 0)))
         day["files"] += 1
-    return [{"meter_id": meter or ALL_METERS, "date": day, "channel": channel, "kwh": values["kwh"],
-             "readings": values["readings"], "anomalies": values["anomalies"], "files": values["files"]}
+    return [_with_coverage(feed, {"meter_id": meter or ALL_METERS, "date": day, "channel": channel, **values})
             for (day, channel), values in sorted(days.items())]
+
+
+def _with_coverage(feed: str, row: dict[str, Any]) -> dict[str, Any]:
+    """coverage = readings / expected readings (per meter, times the meters for the feed-wide row)."""
+    expected = row.pop("expected") * (row.pop("meters") if row["meter_id"] == ALL_METERS else 1)
+    coverage = (Decimal(row["readings"]) / expected).quantize(Decimal("0.0001")) if expected else None
+    minimum = load_feed_spec(feed).checks.min_coverage
+    return {**row, "expected": expected, "coverage": coverage,
+            "complete": coverage is not None and coverage >= minimum}
 
 
 def monthly_report(stack: Stack, month: str, feed: str | None) -> list[dict[str, Any]]:

@@ -50,31 +50,51 @@ locals {
     conditions = local.kms_via_s3
   }
 
+  # The tables are encrypted with the data key too. DynamoDB decrypts a table's
+  # key on behalf of each caller (and caches it for that caller a few minutes),
+  # so every function that uses a table gets kms:Decrypt, through DynamoDB only.
+  decrypt_tables = {
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.data.arn]
+    conditions = [{
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }]
+  }
+
   # Where a file's original can be: dropped, archived after a load, or quarantined (a rerun reads it there).
   # s3:ListBucket limited to key prefixes, one statement per set of prefixes a function lists
   list_prefixes = {
-    for name, prefixes in { work = ["work/*"], work_and_lake = ["work/*", "curated/readings/*"] } : name => {
-      actions                    = ["s3:ListBucket"]
-      resources                  = [aws_s3_bucket.data.arn]
-      conditions                 = [{ test = "StringLike", variable = "s3:prefix", values = prefixes }]
+    for name, prefixes in {
+      work                  = ["work/*"]
+      work_and_lake         = ["work/*", "curated/readings/*"]
+      work_lake_and_rejects = ["work/*", "curated/readings/*", "rejected/*"]
+      } : name => {
+      actions    = ["s3:ListBucket"]
+      resources  = [aws_s3_bucket.data.arn]
+      conditions = [{ test = "StringLike", variable = "s3:prefix", values = prefixes }]
     }
   }
   original_locations = [local.s3_prefix_arn.inbound, local.s3_prefix_arn.raw, local.s3_prefix_arn.quarantine]
 
-  # Taking a failed or quarantined load back out (tasks/steps/retract_outputs.py): read the chunk
-  # manifests and partial totals in work/, delete the lake objects and the file's daily-total items.
+  # Taking a load back out (tasks/steps/retract_outputs.py; Quarantine, Record Failure and Retract): find
+  # what it left (chunk manifests and partial totals in work/, its feed-day items, its objects in the day
+  # partitions and under rejected/), then under the feed's netting lease (a conditional item in the totals
+  # table) delete its items and objects and rewrite the items of newer files that re-delivered its intervals,
+  # worked out from the committed files' curated Parquet.
   retract_statements = {
-    ListWork = local.list_prefixes.work
-    ReadWork = {
+    ListWorkLakeAndRejects = local.list_prefixes.work_lake_and_rejects
+    ReadWorkAndLake = {
       actions   = ["s3:GetObject"]
-      resources = [local.s3_prefix_arn.work]
+      resources = [local.s3_prefix_arn.work, local.s3_prefix_arn.curated]
     }
     DeleteLoadedObjects = {
       actions   = ["s3:DeleteObject"]
       resources = [local.s3_prefix_arn.curated, local.s3_prefix_arn.rejected]
     }
-    DeleteTotals = {
-      actions   = ["dynamodb:BatchWriteItem"]
+    RetractTotals = {
+      actions   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"]
       resources = [aws_dynamodb_table.daily_totals.arn]
     }
   }
@@ -115,8 +135,8 @@ locals {
         actions   = local.read_objects
         resources = local.original_locations
       }
-      WriteChunkPlan = {
-        actions   = ["s3:PutObject"]
+      WriteChunkPlanAndDecompressedCopy = {
+        actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
         resources = [local.s3_prefix_arn.work]
       }
       UseDataKey = local.use_data_key
@@ -130,6 +150,10 @@ locals {
       ReadInbound = {
         actions   = local.read_objects
         resources = local.original_locations
+      }
+      ReadDecompressedCopy = {
+        actions   = ["s3:GetObject"]
+        resources = [local.s3_prefix_arn.work]
       }
       WriteOutputs = {
         actions = ["s3:PutObject"]
@@ -219,6 +243,14 @@ locals {
     })
   }
 
+  # DecryptTables for the functions that call DynamoDB (any dynamodb: action).
+  table_key_statements = {
+    for name, statements in local.function_statements : name => {
+      for sid, statement in { DecryptTables = local.decrypt_tables } : sid => statement
+      if anytrue([for purpose in values(statements) : anytrue([for action in purpose.actions : startswith(action, "dynamodb:")])])
+    }
+  }
+
   # Every function: its own log group, and metrics in the gridflow namespace.
   common_statements = {
     for name in keys(local.functions) : name => {
@@ -265,7 +297,7 @@ data "aws_iam_policy_document" "function" {
   for_each = local.functions
 
   dynamic "statement" {
-    for_each = merge(local.common_statements[each.key], local.function_statements[each.key])
+    for_each = merge(local.common_statements[each.key], local.function_statements[each.key], local.table_key_statements[each.key])
 
     content {
       sid       = statement.key

@@ -55,6 +55,10 @@ locals {
 
   function_names = { for k, _ in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }
 
+  # Where this stack's log groups live: the data key's policy lets CloudWatch
+  # Logs encrypt these, and no other log groups.
+  log_group_prefixes = ["/aws/lambda/${local.prefix}-", "/aws/vendedlogs/states/${local.prefix}-"]
+
   # Placeholders of statemachines/ingest.asl.json.
   state_machine_name = "${local.prefix}-ingest"
   state_machine_arn  = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"

@@ -1,16 +1,64 @@
 ################################################################################
-# Encryption key of the data bucket
+# gridflow's data key: S3 objects, Athena results, both DynamoDB tables and
+# the log groups
 #
-# A customer managed key rather than SSE-S3: smart-meter readings are personal
-# data in most markets, and a CMK gives a key policy, CloudTrail records of each
-# use and a way to cut access to all copies at once. The bucket key below keeps
-# the KMS request count (and cost) near SSE-S3 even with thousands of chunks.
+# A customer managed key rather than SSE-S3 or the AWS managed keys: smart-meter
+# readings and daily totals are personal data in most markets, and a CMK gives a
+# key policy, CloudTrail records of each use and one switch that cuts access to
+# every copy at once. The bucket key below keeps the KMS request count (and cost)
+# near SSE-S3 even with thousands of chunks; DynamoDB caches its table key.
 ################################################################################
 
 resource "aws_kms_key" "data" {
-  description             = "${local.prefix} data lake (S3 objects, Athena results)"
+  description             = "${local.prefix} data (S3 objects, Athena results, DynamoDB tables, log groups)"
   enable_key_rotation     = true
   deletion_window_in_days = var.environment == "prod" ? 30 : 7
+  policy                  = data.aws_iam_policy_document.data_key.json
+}
+
+# In a key policy, the resource "*" means this key (AWS requires "*" there).
+data "aws_iam_policy_document" "data_key" {
+  # AWS's default key policy: the account, and so the IAM policies in it, decide
+  # who may use and manage the key (the function roles get kms:Decrypt or
+  # kms:GenerateDataKey through S3 or DynamoDB only, see iam.tf). kms:* to the
+  # account root is what keeps the key manageable: a key policy without it can
+  # lock every administrator out of the key.
+  statement {
+    sid       = "AccountManagesKeyThroughIam"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${local.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  # CloudWatch Logs encrypts this stack's log groups with the key, and no others.
+  statement {
+    sid = "LogsEncryptGridflowLogGroups"
+    actions = [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:Encrypt",
+      "kms:GenerateDataKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${local.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = [for prefix in local.log_group_prefixes : "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${prefix}*"]
+    }
+  }
 }
 
 resource "aws_kms_alias" "data" {
@@ -24,6 +72,8 @@ resource "aws_kms_alias" "data" {
 ################################################################################
 
 resource "aws_s3_bucket" "data" {
+  #checkov:skip=CKV_AWS_18:Server access logs need a second bucket that cannot use SSE-KMS and cannot log itself; object-level audit belongs in an account CloudTrail trail with S3 data events (docs/security.md).
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment disaster-recovery and data-residency decision (readings are personal data); versioning and PITR cover mistakes within the region.
   bucket = local.bucket_name
 
   # Outside prod, destroy also removes the objects (tests and dev stacks).
@@ -118,10 +168,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   depends_on = [aws_s3_bucket_versioning.data]
 }
 
-# TLS only. Not created when the endpoint is plain HTTP (the local emulator):
-# there every request is non-TLS, so the policy would deny all of them; and moto
-# 5.2.5 ignores the `Bool` operator, so it would deny every object request even
-# over HTTPS.
+# TLS only. The one resource that differs between AWS and the emulator
+# (docs/security.md): it is not attached when the endpoint is plain HTTP. There
+# every request is non-TLS, so the policy would rightly deny all of them; and
+# moto 5.2.5 evaluates only StringEquals conditions, treating `Bool` as always
+# met, so it would deny every object request even over HTTPS. The document itself
+# is rendered on both.
 data "aws_iam_policy_document" "data_bucket" {
   statement {
     sid     = "DenyInsecureTransport"

@@ -5,7 +5,9 @@
 # written idempotently by key with BatchWriteItem (see ARCHITECTURE.md).
 # audit: one item per file, its attempt log and error items; by_status lists the
 # files in a status ordered by their last change.
-# Both encrypted at rest with the AWS owned/managed DynamoDB key (no key to run).
+# Both encrypted at rest with the data key (storage.tf): daily totals per meter
+# are personal data like the readings. Callers need kms:Decrypt through DynamoDB
+# (iam.tf). Point-in-time recovery on both.
 ################################################################################
 
 resource "aws_dynamodb_table" "daily_totals" {
@@ -31,7 +33,8 @@ resource "aws_dynamodb_table" "daily_totals" {
   }
 
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = aws_kms_key.data.arn
   }
 }
 
@@ -75,6 +78,7 @@ resource "aws_dynamodb_table" "audit" {
   }
 
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = aws_kms_key.data.arn
   }
 }

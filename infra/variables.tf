@@ -65,9 +65,11 @@ variable "chunk_bytes" {
 }
 
 variable "max_file_bytes" {
-  description = "Largest inbound file accepted; bigger files are quarantined."
+  description = "Largest inbound file accepted, and largest a gzip file may expand to; bigger files are quarantined (too_large, decompressed_too_large)."
   type        = number
-  default     = 53687091200 # 50 GiB
+  # Validate reads the whole file in one invocation (timeout 300 s, ~100 MB/s
+  # from S3, less when it also inflates gzip): 10 GiB leaves a margin.
+  default = 10737418240 # 10 GiB
 
   validation {
     condition     = var.max_file_bytes > 0

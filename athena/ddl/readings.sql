@@ -16,6 +16,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `${database}`.`readings` (
     `channel` string COMMENT 'import, export, generation, consumption, gas, ...',
     `interval_start` timestamp COMMENT 'UTC start of the interval',
     `interval_minutes` int COMMENT 'length of the interval in minutes',
+    `day_intervals` int COMMENT 'intervals in the local day of the reading (46, 48 or 50 half-hours)',
     `kwh` decimal(18,9) COMMENT 'energy in the interval, kWh, exact decimal',
     `quality` string COMMENT 'A = actual, E = estimated, as the feed reports it',
     `anomalies` string COMMENT 'comma-separated data-quality flags, null when clean',

@@ -11,23 +11,43 @@
 -- The month filter compares reading_date itself with values that are constant once the parameters are bound,
 -- so Athena's partition projection and the local DuckDB scan read only that month's partitions.
 --
--- Columns: month 'YYYY-MM'; total_kwh decimal; readings = count of readings; days_covered = distinct
--- reading dates with a reading; anomalous_readings = readings with anomaly flags; first_interval_start and
+-- Columns: month 'YYYY-MM'; total_kwh decimal; readings = count of readings; expected_readings = the intervals of
+-- the local days that have a reading (46, 48 or 50 half-hours a day, from day_intervals); coverage = readings /
+-- expected_readings; days_covered = distinct reading dates with a reading; days_with_gaps = those of them with
+-- fewer readings than intervals; anomalous_readings = readings with data-quality flags; first_interval_start and
 -- last_interval_start = earliest and latest interval_start (UTC).
+WITH meter_days AS (
+    SELECT
+        feed,
+        meter_id,
+        channel,
+        reading_date,
+        sum(kwh) AS kwh,
+        count(*) AS readings,
+        max(day_intervals) AS intervals,
+        count(anomalies) AS anomalous,
+        min(interval_start) AS first_start,
+        max(interval_start) AS last_start
+    FROM readings_latest
+    WHERE reading_date >= date(? || '-01')
+        AND reading_date < date_add('month', 1, date(? || '-01'))
+        AND (? = '' OR feed = ?)
+    GROUP BY feed, meter_id, channel, reading_date
+)
 SELECT
     feed,
     meter_id,
     channel,
     date_format(reading_date, '%Y-%m') AS month,
     sum(kwh) AS total_kwh,
-    count(*) AS readings,
-    count(DISTINCT reading_date) AS days_covered,
-    count(anomalies) AS anomalous_readings,
-    min(interval_start) AS first_interval_start,
-    max(interval_start) AS last_interval_start
-FROM readings_latest
-WHERE reading_date >= date(? || '-01')
-    AND reading_date < date_add('month', 1, date(? || '-01'))
-    AND (? = '' OR feed = ?)
+    sum(readings) AS readings,
+    sum(intervals) AS expected_readings,
+    round(CAST(sum(readings) AS double) / sum(intervals), 4) AS coverage,
+    count(*) AS days_covered,
+    count_if(readings < intervals) AS days_with_gaps,
+    sum(anomalous) AS anomalous_readings,
+    min(first_start) AS first_interval_start,
+    max(last_start) AS last_interval_start
+FROM meter_days
 GROUP BY feed, meter_id, channel, date_format(reading_date, '%Y-%m')
 ORDER BY feed, meter_id, channel, month

@@ -2,7 +2,8 @@
 --
 -- A reading delivered more than once (a file resent under a new name, a corrected file) counts once:
 -- the delivery with the latest ingested_at wins; on equal ingested_at the greater file_id wins, so the
--- choice never depends on scan order.
+-- choice never depends on scan order. Within one file the first line wins (a file cut into chunks can carry a
+-- repeat of an interval into a later chunk; the daily totals leave that repeat out in the same way).
 --
 -- reading_date is in the PARTITION BY although it adds nothing to the key (it is the local date of
 -- interval_start in the feed's time zone, so it is fixed by feed and interval_start). It is there so that a
@@ -14,6 +15,7 @@ SELECT
     channel,
     interval_start,
     interval_minutes,
+    day_intervals,
     kwh,
     quality,
     anomalies,
@@ -27,7 +29,7 @@ FROM (
         readings.*,
         row_number() OVER (
             PARTITION BY feed, reading_date, meter_id, channel, interval_start
-            ORDER BY ingested_at DESC, file_id DESC
+            ORDER BY ingested_at DESC, file_id DESC, source_line ASC
         ) AS delivery_rank
     FROM readings
 ) AS ranked

@@ -40,7 +40,7 @@ from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.mocking import mock_config as sfn_mock_config
 
-from gridflow.emulator import terraform_shims
+from gridflow.emulator import fault_injection, terraform_shims
 
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
 
@@ -154,11 +154,12 @@ def _invoke_in_process(self: lambda_models.LambdaFunction, event: str | None = N
     os.environ.update({k: str(v) for k, v in (self.environment_vars or {}).items()})
     try:
         handler = _deployed_code.handler_for(self.code_bytes, self.handler)
-        result = handler(payload, context)
+        result = fault_injection.call(self.function_name, handler, payload, context)
         return json.dumps(result, default=str), False, ""
     except Exception as error:  # a Lambda turns any exception into an error payload
         body = {
-            "errorType": type(error).__name__,
+            "errorType": error.error_type if isinstance(error, fault_injection.InjectedLambdaError)
+            else type(error).__name__,
             "errorMessage": str(error),
             "stackTrace": traceback.format_exception(error),
         }

@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from tasks.adapters.aws_clients import client
 
 PROCESSING, LOADED, QUARANTINED, FAILED = "PROCESSING", "LOADED", "QUARANTINED", "FAILED"
+RETRACTING, RETRACTED = "RETRACTING", "RETRACTED"
 FILE_SK = "file"
 
 _serializer = TypeSerializer()
@@ -88,16 +89,19 @@ def acquire(table: str, file: dict[str, Any], execution: str, attempt_sk: str, r
     expression, names, values = _update_expression(set_fields)
     names.update({"#attempts": "attempts", "#created": "created_at", "#status": "status", "#lease": "lease_until"})
     values.update({":one": {"N": "1"}, ":zero": {"N": "0"}, ":created": {"S": at},
-                   ":processing": {"S": PROCESSING}, ":loaded": {"S": LOADED},
+                   ":processing": {"S": PROCESSING}, ":retracting": {"S": RETRACTING}, ":loaded": {"S": LOADED},
                    ":rerun": {"BOOL": rerun}, ":true": {"BOOL": True}, ":now": {"N": str(now_epoch)}})
     update = {
         "TableName": table,
         "Key": _marshal({"pk": _file_pk(file_id), "sk": FILE_SK}),
         "UpdateExpression": f"SET {expression}, #attempts = if_not_exists(#attempts, :zero) + :one, "
                             f"#created = if_not_exists(#created, :created)",
-        # a stale lease only frees a PROCESSING file (its execution died); a LOADED file needs a rerun
-        "ConditionExpression": "attribute_not_exists(pk) OR (#status = :processing AND #lease < :now) OR "
-                               "(#status <> :processing AND (#status <> :loaded OR :rerun = :true))",
+        # a stale lease only frees a file being loaded or retracted (its execution died); a LOADED file
+        # needs a rerun
+        "ConditionExpression": "attribute_not_exists(pk) OR "
+                               "((#status = :processing OR #status = :retracting) AND #lease < :now) OR "
+                               "(#status <> :processing AND #status <> :retracting AND "
+                               "(#status <> :loaded OR :rerun = :true))",
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
     }
@@ -118,6 +122,34 @@ def acquire(table: str, file: dict[str, Any], execution: str, attempt_sk: str, r
             raise
         return Lease(acquired=False, file=get_file(table, file_id) or {})
     return Lease(acquired=True, file=get_file(table, file_id) or {})
+
+
+def begin_retraction(table: str, file_id: str, execution: str, attempt_sk: str, lease_until: int,
+                     now_epoch: int) -> bool:
+    """Mark the file RETRACTING for this execution and log the retraction as an attempt, unless a load of it
+    is running (PROCESSING with a live lease). A retraction that died may be taken over: it is idempotent."""
+    at = now_iso()
+    expression, names, values = _update_expression({"status": RETRACTING, "execution": execution,
+                                                    "lease_until": lease_until, "updated_at": at,
+                                                    "attempt_sk": attempt_sk})
+    names.update({"#status": "status", "#lease": "lease_until"})
+    values.update({":processing": {"S": PROCESSING}, ":now": {"N": str(now_epoch)}})
+    attempt = {"pk": _file_pk(file_id), "sk": attempt_sk, "execution": execution, "started_at": at,
+               "outcome": RETRACTING, "action": "retract"}
+    try:
+        client("dynamodb").transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": _marshal({"pk": _file_pk(file_id), "sk": FILE_SK}),
+                        "UpdateExpression": f"SET {expression}",
+                        "ConditionExpression":
+                            "attribute_exists(pk) AND NOT (#status = :processing AND #lease >= :now)",
+                        "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}},
+            {"Put": {"TableName": table, "Item": _marshal(attempt)}},
+        ])
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "TransactionCanceledException":
+            return False
+        raise
+    return True
 
 
 def finish(table: str, file_id: str, execution: str, attempt_sk: str, status: str,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +14,9 @@ from botocore.exceptions import ClientError
 from tasks.adapters.aws_clients import client
 
 STREAM_BLOCK_BYTES = 8 * 1024 * 1024
+PART_BYTES = 16 * 1024 * 1024  # S3 allows 10,000 parts: objects up to 160 GiB
+
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,63 @@ def move(bucket: str, source_key: str, target_key: str, metadata: dict[str, str]
 
 def delete(bucket: str, key: str) -> None:
     client("s3").delete_object(Bucket=bucket, Key=key)
+
+
+class ObjectWriter:
+    """Writes one object from a stream of blocks (multipart above PART_BYTES); nothing is left unless it completes."""
+
+    def __init__(self, bucket: str, key: str) -> None:
+        self._bucket = bucket
+        self._key = key
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[dict[str, Any]] = []
+
+    def __enter__(self) -> ObjectWriter:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is None:
+            self._complete()
+        else:
+            self._abort()
+
+    def passing(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        """Each block, once written."""
+        for block in blocks:
+            self.write(block)
+            yield block
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= PART_BYTES:
+            self._upload_part(bytes(self._buffer[:PART_BYTES]))
+            del self._buffer[:PART_BYTES]
+
+    def _upload_part(self, body: bytes) -> None:
+        s3 = client("s3")
+        if self._upload_id is None:
+            self._upload_id = s3.create_multipart_upload(Bucket=self._bucket, Key=self._key)["UploadId"]
+        number = len(self._parts) + 1
+        response = s3.upload_part(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number,
+                                  Body=body)
+        self._parts.append({"PartNumber": number, "ETag": response["ETag"]})
+
+    def _complete(self) -> None:
+        if self._upload_id is None:
+            put_bytes(self._bucket, self._key, bytes(self._buffer))
+            return
+        if self._buffer:
+            self._upload_part(bytes(self._buffer))
+        client("s3").complete_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id,
+                                               MultipartUpload={"Parts": self._parts})
+
+    def _abort(self) -> None:
+        """Drop the parts; a failure here must not hide the error that stopped the write."""
+        if self._upload_id is None:
+            return
+        try:
+            client("s3").abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+        except ClientError as error:
+            _logger.warning("could not abort the upload of s3://%s/%s: %s", self._bucket, self._key, error)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,8 @@ class DailyTotal:
     readings: int
     anomalies: int
     meters: int = 1
+    duplicates: int = 0
+    expected: int = 0  # intervals in the local day, per meter: coverage = readings / expected
 
     def item(self) -> dict[str, Any]:
         return {
@@ -47,7 +49,8 @@ class DailyTotal:
             "sk": f"{self.day}#{self.channel}#{self.file_id}",
             "feed": self.feed, "meter_id": self.meter_id, "day": self.day, "channel": self.channel,
             "file_id": self.file_id, "kwh": self.kwh, "readings": self.readings,
-            "anomalies": self.anomalies, "meters": self.meters,
+            "anomalies": self.anomalies, "meters": self.meters, "duplicates": self.duplicates,
+            "expected": self.expected,
         }
 
 
@@ -97,3 +100,20 @@ def query_days(table: str, feed: str, meter_id: str, first_day: str, last_day: s
                                    ":last": {"S": f"{last_day}#\uffff"}},
     )
     return [{k: _deserializer.deserialize(v) for k, v in item.items()} for page in pages for item in page["Items"]]
+
+
+def stored_total(item: dict[str, Any]) -> DailyTotal:
+    """The DailyTotal of an item that query_days returned (DynamoDB numbers back to int where they are)."""
+    return DailyTotal(**{spec.name: int(item[spec.name]) if spec.type == "int" else item[spec.name]
+                         for spec in fields(DailyTotal) if spec.name in item})
+
+
+def file_totals(table: str, feed: str, file_id: str, meters: Iterable[str], first_day: str,
+                last_day: str) -> list[DailyTotal]:
+    """One file's meter-day items of these meters between two days (a Query a meter, in parallel)."""
+    def of_meter(meter_id: str) -> list[DailyTotal]:
+        items = query_days(table, feed, meter_id, first_day, last_day)
+        return [stored_total(item) for item in items if item["file_id"] == file_id]
+
+    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+        return [total for totals in pool.map(of_meter, sorted(set(meters))) for total in totals]

@@ -114,12 +114,14 @@ def plan_file(blocks: Iterable[bytes], spec: FeedSpec, target_chunk_bytes: int) 
             if spec.header:
                 header_end = run.find(NEWLINE) + 1 or len(run)
                 header_line = run[:header_end]
-                ContentInspector(spec, None).lines(header_line, line, final=True)
+                ContentInspector(spec, None).lines(header_line, line, final=True, opens_file=True)
                 check_header(header_line.decode(spec.encoding, errors="replace"), spec)
                 offset, line, run = offset + header_end, line + 1, run[header_end:]
             inspector = ContentInspector(spec, header_line if spec.header else None)
             planner = _Planner(offset, target_chunk_bytes, line)
-        inspector.lines(run, line, final)
+            inspector.lines(run, line, final, opens_file=offset == 0)
+        else:
+            inspector.lines(run, line, final)
         data_lines += run.count(NEWLINE) + (1 if final and run else 0) - len(BLANK_LINE.findall(run))
         if final and run and not run.strip():
             data_lines -= 1

@@ -32,7 +32,7 @@ def read_rows(spec: FeedSpec, body: bytes, first_line: int) -> RawRows:
             misshapen.append((row.number + first_line - 1, row.actual_columns, row.text))
         return "skip"
 
-    names = list(spec.columns)
+    names = list(spec.field_names)
     table = pa_csv.read_csv(
         io.BytesIO(body),
         read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, encoding=spec.encoding,
@@ -43,6 +43,9 @@ def read_rows(spec: FeedSpec, body: bytes, first_line: int) -> RawRows:
                                               strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     table = pa.table({name: pc.utf8_trim_whitespace(table[name]) for name in names})
+    if first_line == 1 and not spec.header:
+        first = names[0]  # a headerless file may open with a byte-order mark, glued to its first field
+        table = table.set_column(0, first, pc.replace_substring_regex(table[first], "^\ufeff", ""))
     lines = pa.array(_kept_row_numbers(table.num_rows, skipped) + (first_line - 1), pa.int64())
     blank = len(skipped) - len(misshapen)
     empty = _all_empty(table)
@@ -65,7 +68,7 @@ def _all_empty(table: pa.Table) -> pa.Array | None:
     """True for rows whose every field is empty (a blank line); None when no row is."""
     if table.num_rows == 0:
         return None
-    empty = pc.equal(pc.utf8_length(table.column(0)), 0)
+    empty = pc.equal(pc.utf8_length(table.column(0).combine_chunks()), 0)
     for column in table.columns[1:]:
-        empty = pc.and_(empty, pc.equal(pc.utf8_length(column), 0))
+        empty = pc.and_(empty, pc.equal(pc.utf8_length(column.combine_chunks()), 0))
     return empty if pc.any(empty).as_py() else None

@@ -8,22 +8,38 @@ import pyarrow.compute as pc
 from tasks.domain.reading_schema import KWH_TYPE
 
 TOTAL_KWH = pa.decimal128(38, KWH_TYPE.scale)
+# readings: loaded; anomalies: loaded with a data-quality flag; duplicates: repeats of an interval the file
+# already gave (dropped or rejected); expected: the intervals of that local day (46, 48 or 50 half-hours).
 METER_DAY_SCHEMA = pa.schema([("meter_id", pa.string()), ("channel", pa.string()), ("day", pa.string()),
-                              ("kwh", TOTAL_KWH), ("readings", pa.int64()), ("anomalies", pa.int64())])
+                              ("kwh", TOTAL_KWH), ("readings", pa.int64()), ("anomalies", pa.int64()),
+                              ("duplicates", pa.int64()), ("expected", pa.int64())])
 FEED_DAY_SCHEMA = pa.schema([("channel", pa.string()), ("day", pa.string()), ("kwh", TOTAL_KWH),
-                             ("readings", pa.int64()), ("anomalies", pa.int64()), ("meters", pa.int64())])
+                             ("readings", pa.int64()), ("anomalies", pa.int64()), ("duplicates", pa.int64()),
+                             ("meters", pa.int64()), ("expected", pa.int64())])
 _ORDER = [("meter_id", "ascending"), ("channel", "ascending"), ("day", "ascending")]
+_SUMMED = ["kwh", "readings", "anomalies", "duplicates"]
 
 
-def partial_daily_totals(readings: pa.Table) -> pa.Table:
-    """One chunk's readings summed per meter, channel and reading_date (the feed's local day)."""
+def partial_daily_totals(readings: pa.Table, duplicates: pa.Table | None = None) -> pa.Table:
+    """One chunk's readings summed per meter, channel and reading_date (the feed's local day), with the
+    chunk's repeated intervals (meter_id, channel, day, duplicates) counted on their days."""
+    count = readings.num_rows
     table = pa.table({
         "meter_id": readings["meter_id"], "channel": readings["channel"],
         "day": pc.cast(readings["reading_date"], pa.string()),
         "kwh": pc.cast(readings["kwh"], TOTAL_KWH),
-        "readings": pa.repeat(pa.scalar(1, pa.int64()), readings.num_rows),
+        "readings": pa.repeat(pa.scalar(1, pa.int64()), count),
         "anomalies": pc.cast(pc.is_valid(readings["anomalies"]), pa.int64()),
-    })
+        "duplicates": pa.repeat(pa.scalar(0, pa.int64()), count),
+        "expected": pc.cast(readings["day_intervals"], pa.int64()),
+    }, schema=METER_DAY_SCHEMA)
+    if duplicates is not None and duplicates.num_rows:
+        repeats = duplicates.num_rows
+        table = pa.concat_tables([table, pa.table({
+            **{key: duplicates[key] for key in ("meter_id", "channel", "day")},
+            "kwh": pa.repeat(pa.scalar(0, TOTAL_KWH), repeats), "readings": pa.repeat(pa.scalar(0, pa.int64()), repeats),
+            "anomalies": pa.repeat(pa.scalar(0, pa.int64()), repeats), "duplicates": duplicates["duplicates"],
+            "expected": pa.repeat(pa.scalar(0, pa.int64()), repeats)}, schema=METER_DAY_SCHEMA)])
     return _sum_by(table, ["meter_id", "channel", "day"], METER_DAY_SCHEMA)
 
 
@@ -38,15 +54,16 @@ def combine_partials(partials: list[pa.Table]) -> pa.Table:
 def feed_day_totals(meter_day: pa.Table) -> pa.Table:
     """Per channel and day over all the file's meters, with how many meters reported."""
     grouped = meter_day.group_by(["channel", "day"]).aggregate(
-        [("kwh", "sum"), ("readings", "sum"), ("anomalies", "sum"), ("meter_id", "count_distinct")])
+        [(name, "sum") for name in _SUMMED] + [("meter_id", "count_distinct"), ("expected", "max")])
     table = pa.table({"channel": grouped["channel"], "day": grouped["day"],
-                      "kwh": pc.cast(grouped["kwh_sum"], TOTAL_KWH), "readings": grouped["readings_sum"],
-                      "anomalies": grouped["anomalies_sum"], "meters": grouped["meter_id_count_distinct"]})
+                      **{name: grouped[f"{name}_sum"] for name in _SUMMED},
+                      "meters": grouped["meter_id_count_distinct"], "expected": grouped["expected_max"]})
     return table.cast(FEED_DAY_SCHEMA).sort_by([("channel", "ascending"), ("day", "ascending")])
 
 
 def _sum_by(table: pa.Table, keys: list[str], schema: pa.Schema) -> pa.Table:
-    grouped = table.group_by(keys).aggregate([("kwh", "sum"), ("readings", "sum"), ("anomalies", "sum")])
-    result = pa.table({**{key: grouped[key] for key in keys}, "kwh": pc.cast(grouped["kwh_sum"], TOTAL_KWH),
-                       "readings": grouped["readings_sum"], "anomalies": grouped["anomalies_sum"]})
+    """Counts and kWh summed, the day's expected intervals kept (every part of a day carries the same)."""
+    grouped = table.group_by(keys).aggregate([(name, "sum") for name in _SUMMED] + [("expected", "max")])
+    result = pa.table({**{key: grouped[key] for key in keys}, **{name: grouped[f"{name}_sum"] for name in _SUMMED},
+                       "expected": grouped["expected_max"]})
     return result.cast(schema).sort_by(_ORDER)

@@ -32,3 +32,7 @@ class InvalidFeedSpec(GridflowError):
 
 class TransientError(GridflowError):
     """Worth retrying: throttling or capacity that did not clear within one invocation."""
+
+
+class NettingBusy(TransientError):
+    """Another execution holds the feed's re-delivery netting lease; the state machine retries with backoff."""

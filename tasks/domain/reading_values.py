@@ -18,10 +18,13 @@ _WIDE = pa.decimal128(24, 12)
 
 @dataclass(frozen=True)
 class Values:
-    """kWh for every input value (0 where invalid) and the rule each value broke, null when none."""
+    """kWh for every input value (0 where invalid), the rule each value broke (null when none), and the
+    values that are negative or outside the feed's range (rejected or flagged as the feed's checks say)."""
 
     kwh: pa.Array
     rule: pa.Array
+    negative: pa.Array
+    outside_range: pa.Array
 
 
 def _first_rule(checks: list[tuple[str, pa.Array]], length: int) -> pa.Array:
@@ -55,11 +58,13 @@ def to_kwh(spec: FeedSpec, text: pa.Array) -> Values:
     too_big = pc.and_(long_number, pc.invert(number))
     checks = [("missing_value", missing), ("non_numeric", pc.invert(long_number)), ("precision", inexact),
               ("out_of_range", too_big)]
+    outside = pa.repeat(pa.scalar(False), len(text))
     if spec.min_kwh is not None:
-        checks.append(("out_of_range", pc.less(kwh, pa.scalar(spec.min_kwh, KWH_TYPE))))
+        outside = pc.or_(outside, pc.less(kwh, pa.scalar(spec.min_kwh, KWH_TYPE)))
     if spec.max_kwh is not None:
-        checks.append(("out_of_range", pc.greater(kwh, pa.scalar(spec.max_kwh, KWH_TYPE))))
-    return Values(kwh=kwh, rule=_first_rule(checks, len(text)))
+        outside = pc.or_(outside, pc.greater(kwh, pa.scalar(spec.max_kwh, KWH_TYPE)))
+    return Values(kwh=kwh, rule=_first_rule(checks, len(text)), negative=pc.less(kwh, pa.scalar(0, KWH_TYPE)),
+                  outside_range=outside)
 
 
 def describe(rule: str, column: str, text: str, spec: FeedSpec) -> str:
@@ -70,6 +75,8 @@ def describe(rule: str, column: str, text: str, spec: FeedSpec) -> str:
         return f"{column} is {text!r}, not a number"
     if rule == "precision":
         return f"{column} is {text!r}: more than {KWH_TYPE.scale} decimal places of kWh would be lost"
+    if rule == "negative":
+        return f"{column} is {text!r}: negative on a channel that cannot be negative"
     if rule == "out_of_range":
         return (f"{column} is {text!r}: outside the feed's range "
                 f"[{_limit(spec.min_kwh)}, {_limit(spec.max_kwh)}] kWh")

@@ -23,9 +23,17 @@ def _file_id(event: dict[str, Any]) -> str:
     return ""
 
 
+# Text fields of a step's result that name things (ids, statuses, rules, S3 keys). Every other text field
+# stays out of the INFO line: a `reason` can quote a line of the file (a header_mismatch names the columns
+# it found, which is the first data row of a file without a header).
+LOGGED_TEXT_FIELDS = frozenset({"status", "file_id", "feed", "rule", "error_type", "execution",
+                                "key", "archive_key", "quarantine_key"})
+
+
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    """The scalar fields of a step's result: counts, status, keys; never rows of customer data."""
-    return {key: value for key, value in result.items() if isinstance(value, (int, str, float, bool))}
+    """The counts, flags and naming fields of a step's result; never a row of customer data."""
+    return {key: value for key, value in result.items()
+            if isinstance(value, (int, float, bool)) or (isinstance(value, str) and key in LOGGED_TEXT_FIELDS)}
 
 
 def step_handler(step: str) -> Callable[[Handler], Handler]:

@@ -8,8 +8,9 @@ from urllib.parse import unquote_plus
 
 from tasks.adapters import audit_table, s3_objects
 from tasks.adapters.settings import Settings
+from tasks.domain.decompression import GZIP_MAGIC, compression_of
 from tasks.domain.errors import UnknownFeed
-from tasks.domain.file_identity import feed_from_key, file_id_for
+from tasks.domain.file_identity import feed_from_key, file_id_for, safe_name
 from tasks.steps.file_ref import FileRef
 
 UNKNOWN_FEED = "_unknown"
@@ -27,10 +28,17 @@ def _object_key(bucket: str, key: str) -> tuple[str, s3_objects.ObjectInfo | Non
 
 
 def _feed_and_name(key: str) -> tuple[str, str]:
+    """The feed and the name the file is filed under; Validate quarantines keys that are no feed's or unsafe."""
     try:
-        return feed_from_key(key)
+        feed, name = feed_from_key(key)
     except UnknownFeed:
-        return UNKNOWN_FEED, key.rsplit("/", 1)[-1]
+        feed, name = UNKNOWN_FEED, key.rsplit("/", 1)[-1]
+    return feed, safe_name(name)
+
+
+def _compression(bucket: str, key: str, name: str, size: int) -> str:
+    """gzip by the name or by the first bytes (one ranged GET of two bytes)."""
+    return compression_of(name, s3_objects.read_range(bucket, key, 0, min(size, len(GZIP_MAGIC))))
 
 
 def register_file(bucket: str, event_key: str, rerun: bool, execution: str, settings: Settings) -> dict[str, Any]:
@@ -50,6 +58,7 @@ def register_file(bucket: str, event_key: str, rerun: bool, execution: str, sett
     else:
         return {"duplicate": True, "reason": f"s3://{bucket}/{key} no longer exists", "key": key,
                 "file_id": known_file_id or "", "status": (known or {}).get("status", "")}
+    compression = _compression(bucket, source_key, name, size)
     previous = audit_table.get_file(settings.audit_table, file_id)
     chunk_bytes = int(previous["chunk_bytes"]) if previous and "chunk_bytes" in previous else settings.chunk_bytes
     started = audit_table.now_iso()
@@ -62,7 +71,7 @@ def register_file(bucket: str, event_key: str, rerun: bool, execution: str, sett
     ref = FileRef(file_id=file_id, bucket=bucket, key=key, source_key=source_key, feed=feed, name=name,
                   size=size, etag=etag, chunk_bytes=chunk_bytes, attempt_sk=attempt_sk,
                   attempt_started_at=started, execution=execution, rerun=rerun,
-                  received_at=lease.file.get("created_at") or started,
+                  received_at=lease.file.get("created_at") or started, compression=compression,
                   duplicate=not lease.acquired, status=lease.file.get("status", ""))
     if not lease.acquired:
         audit_table.record_duplicate(settings.audit_table, file_id, execution, key, lease.file.get("status", ""))

@@ -1,30 +1,88 @@
-"""Take a file's load back out: its curated objects, rejected rows and daily-total items."""
+"""Take a file's load back out: its daily-total items, curated objects and rejected rows, and work out again
+the newer files that netted out readings of it (their totals then count what they replaced)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from tasks.adapters import lake_writer, s3_objects, totals_table
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tasks.adapters import lake_reader, lake_writer, netting_lease, s3_objects, totals_table
 from tasks.adapters.settings import Settings
 from tasks.adapters.totals_table import ALL_METERS
+from tasks.domain import lake_layout
 from tasks.domain.daily_totals import combine_partials
+from tasks.steps import netting
 from tasks.steps.file_ref import FileRef
 
+FIRST_DAY, LAST_DAY = "0000-01-01", "9999-12-31"
 
-def _total_keys(file: FileRef, settings: Settings) -> list[tuple[str, str]]:
+
+@dataclass(frozen=True)
+class _Footprint:
+    """What a file left: the days it touched and the keys of its items and objects found so far."""
+
+    days: list[str]
+    meter_days: set[tuple[str, str, str]]  # (meter, channel, day)
+    feed_days: set[tuple[str, str]]  # (channel, day)
+    objects: set[str]
+
+    def empty(self) -> bool:
+        return not (self.days or self.objects)
+
+
+def _day_of(key: str) -> str:
+    return key.split("reading_date=", 1)[1].split("/", 1)[0]
+
+
+def _footprint(file: FileRef, settings: Settings, whole_history: bool) -> _Footprint:
+    """From work/ (partial totals and chunk manifests, kept 7 days) and, over those days or with whole_history
+    over all days, from the file's feed-day items, which stay as long as its totals do."""
     partials = lake_writer.all_partial_totals(file.bucket, file.file_id)
-    if not partials:
-        return []
     meter_day = combine_partials(partials).to_pylist()
-    keys = {(f"{file.feed}#{row['meter_id']}", f"{row['day']}#{row['channel']}#{file.file_id}") for row in meter_day}
-    keys |= {(f"{file.feed}#{ALL_METERS}", f"{row['day']}#{row['channel']}#{file.file_id}") for row in meter_day}
-    return sorted(keys)
+    objects = set(lake_writer.written_outputs(file.bucket, file.file_id))
+    objects |= set(s3_objects.list_keys(file.bucket, lake_layout.rejected_key(file.feed, file.file_id, 0)
+                                        .rpartition("/")[0] + "/"))
+    days = {row["day"] for row in meter_day} | {_day_of(key) for key in objects if "reading_date=" in key}
+    first, last = (FIRST_DAY, LAST_DAY) if whole_history or not days else (min(days), max(days))
+    items = [item for item in totals_table.query_days(settings.totals_table, file.feed, ALL_METERS, first, last)
+             if item["file_id"] == file.file_id] if whole_history or days else []
+    return _Footprint(days=sorted(days | {item["day"] for item in items}),
+                      meter_days={(row["meter_id"], row["channel"], row["day"]) for row in meter_day},
+                      feed_days={(row["channel"], row["day"]) for row in meter_day}
+                      | {(item["channel"], item["day"]) for item in items},
+                      objects=objects)
 
 
-def retract_outputs(file: FileRef, settings: Settings) -> dict[str, Any]:
-    """Idempotent: deleting what is already gone is a no-op, so a retried retraction converges."""
-    objects = lake_writer.written_outputs(file.bucket, file.file_id)
-    for key in objects:
-        s3_objects.delete(file.bucket, key)
-    items = totals_table.delete_file_totals(settings.totals_table, _total_keys(file, settings))
-    return {"objects_deleted": len(objects), "items_deleted": items}
+def _keys(file: FileRef, meter_id: str, pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted((f"{file.feed}#{meter_id}", f"{day}#{channel}#{file.file_id}") for channel, day in pairs)
+
+
+def _meter_day_keys(file: FileRef, footprint: _Footprint, own: pa.Table) -> list[tuple[str, str]]:
+    found = set(footprint.meter_days)
+    if own.num_rows:
+        days = pc.cast(own["reading_date"], pa.string())
+        found |= set(zip(own["meter_id"].to_pylist(), own["channel"].to_pylist(), days.to_pylist()))
+    return sorted((f"{file.feed}#{meter}", f"{day}#{channel}#{file.file_id}") for meter, channel, day in found)
+
+
+def retract_outputs(file: FileRef, settings: Settings, whole_history: bool = False) -> dict[str, Any]:
+    """Idempotent: deleting what is already gone is a no-op, and the newer files' items are worked out again
+    from the lake, so a retried retraction converges. The feed-day items go last: they are how a retraction
+    that stopped half-way finds the file again (and what makes other files still net against it until then)."""
+    footprint = _footprint(file, settings, whole_history)
+    if footprint.empty():
+        return {"objects_deleted": 0, "items_deleted": 0, "renetted_files": []}
+    table = settings.totals_table
+    with netting_lease.held(table, file.feed, file.execution):
+        lake = netting.committed_lake(file, footprint.days, table)
+        own = lake_reader.read_deliveries(file.bucket, lake.own_objects)
+        items = totals_table.delete_file_totals(table, _meter_day_keys(file, footprint, own))
+        renetted = netting.renet_newer(file, own, lake.deliveries, lake, table)
+        objects = sorted(footprint.objects | {key for _, key in lake.own_objects})
+        for key in objects:
+            s3_objects.delete(file.bucket, key)
+        items += totals_table.delete_file_totals(table, _keys(file, ALL_METERS, footprint.feed_days))
+    return {"objects_deleted": len(objects), "items_deleted": items, "renetted_files": renetted}

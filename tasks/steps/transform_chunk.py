@@ -15,11 +15,11 @@ def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
     """Every output key is fixed by (file, chunk, date), so a retry or rerun overwrites, never adds."""
     spec = load_feed_spec(file.feed)
     index = int(chunk["index"])
-    body = s3_objects.read_range(file.bucket, file.source_key, int(chunk["start"]), int(chunk["end"]))
-    parsed = parse_chunk(spec, body, int(chunk["first_line"]), file.file_id, file.delivered_at)
+    body = s3_objects.read_range(file.bucket, file.content_key, int(chunk["start"]), int(chunk["end"]))
+    parsed = parse_chunk(spec, body, int(chunk["first_line"]), file.file_id, file.delivered_at, file.name)
     objects = lake_writer.write_curated(file.bucket, file.feed, file.file_id, index, parsed.readings)
     rejected = lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
-    lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings))
+    lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings, parsed.duplicates))
     lake_writer.write_chunk_outputs(file.bucket, file.file_id, index, objects + ([rejected] if rejected else []))
     return {
         "index": index,

@@ -7,18 +7,29 @@ from typing import Any
 from tasks.adapters import s3_objects
 from tasks.adapters.settings import Settings
 from tasks.domain import lake_layout
-from tasks.domain.chunk_plan import plan_file
+from tasks.domain.chunk_plan import ChunkPlan, plan_file
+from tasks.domain.decompression import gunzip
 from tasks.domain.errors import InvalidFile
-from tasks.domain.feed_spec import load_feed_spec
+from tasks.domain.feed_spec import FeedSpec, load_feed_spec
+from tasks.domain.file_identity import check_name, feed_from_key
 from tasks.steps.file_ref import FileRef
+
+
+def _plan(file: FileRef, spec: FeedSpec, settings: Settings) -> ChunkPlan:
+    """Plan from the original, or inflate it to its staged plain copy while planning (one pass either way)."""
+    blocks = s3_objects.stream_blocks(file.bucket, file.source_key)
+    if not file.compression:
+        return plan_file(blocks, spec, file.chunk_bytes)
+    with s3_objects.ObjectWriter(file.bucket, file.content_key) as staged:
+        return plan_file(staged.passing(gunzip(blocks, settings.max_file_bytes)), spec, file.chunk_bytes)
 
 
 def validate_file(file: FileRef, settings: Settings) -> dict[str, Any]:
     """Return the chunk plan (byte ranges on line boundaries); raise InvalidFile for a bad file."""
+    check_name(feed_from_key(file.key)[1])
     if file.size > settings.max_file_bytes:
         raise InvalidFile("too_large", f"{file.name} is {file.size} bytes, over the limit of {settings.max_file_bytes}")
-    spec = load_feed_spec(file.feed)
-    plan = plan_file(s3_objects.stream_blocks(file.bucket, file.source_key), spec, file.chunk_bytes)
+    plan = _plan(file, load_feed_spec(file.feed), settings)
     s3_objects.put_json(file.bucket, lake_layout.chunk_plan_key(file.file_id), plan.to_dict())
     return {
         "header_end": plan.header_end,

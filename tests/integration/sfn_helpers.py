@@ -9,16 +9,33 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-ASL_PATH = REPO_ROOT / "statemachines" / "ingest.asl.json"
-FUNCTIONS = ("Register", "Validate", "TransformChunk", "Aggregate", "Finalize", "Quarantine", "RecordFailure")
+STATE_MACHINES_DIR = REPO_ROOT / "statemachines"
+ASL_PATH = STATE_MACHINES_DIR / "ingest.asl.json"
+FUNCTION_ARN_SUFFIX = "FunctionArn"
 
 
-def render_definition(account: str = "123456789012", region: str = "eu-west-1", map_concurrency: int = 4) -> str:
-    """The definition with every ${...} placeholder filled, as Terraform's templatefile() does."""
-    values: dict[str, Any] = {f"{name}FunctionArn": f"arn:aws:lambda:{region}:{account}:function:test-{name.lower()}"
-                              for name in FUNCTIONS}
-    values["MapConcurrency"] = map_concurrency
-    return re.sub(r"\$\{(\w+)\}", lambda match: str(values[match.group(1)]), ASL_PATH.read_text())
+def render_definition(asl_path: Path = ASL_PATH, account: str = "123456789012", region: str = "eu-west-1",
+                      map_concurrency: int = 4) -> str:
+    """The definition with every ${...} placeholder filled, as Terraform's templatefile() does.
+
+    `<Name>FunctionArn` becomes the ARN of a function `test-<name>`, `MapConcurrency` the number given, and any
+    other placeholder `test-<Name>`.
+    """
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "MapConcurrency":
+            return str(map_concurrency)
+        if name.endswith(FUNCTION_ARN_SUFFIX):
+            function = name.removesuffix(FUNCTION_ARN_SUFFIX).lower()
+            return f"arn:aws:lambda:{region}:{account}:function:test-{function}"
+        return f"test-{name}"
+
+    return re.sub(r"\$\{(\w+)\}", value, asl_path.read_text())
+
+
+def state_machine_paths() -> list[Path]:
+    """Every statemachines/*.asl.json."""
+    return sorted(STATE_MACHINES_DIR.glob("*.asl.json"))
 
 
 def wait_for_execution(sfn: Any, execution_arn: str, timeout: float = 120.0) -> dict[str, Any]:

@@ -1,103 +1,202 @@
-"""The ingest state machine's paths, with every Lambda mocked through a Step Functions Local MockConfigFile.
+"""Every path of the ingest state machine, with every Lambda mocked through a Step Functions Local MockConfigFile.
 
 The definition is the real statemachines/ingest.asl.json; moto's interpreter runs it on the emulator and
-the test case named after `#` in the ARN supplies each Task's responses (see mock_config/).
+the test case named after `#` in the ARN supplies each Task's responses (see mock_config/). Each test case
+has a scenario below: the status it ends in and every state it enters. The coverage test derives the edges
+of the ASL (asl_paths.py) and fails when one is taken by no test case, so a new state, transition, Retry or
+Catch needs a test case here.
+
+The machine runs with MaxConcurrency 1 so that Map iterations, and so the states entered, come in one order.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from gridflow.emulator.process import EmulatorProcess
+from tests.integration.asl_paths import all_states, declared_edges, taken_edges
 from tests.integration.sfn_helpers import entered_states, history, output_of, render_definition, wait_for_execution
 
 MOCK_CONFIG = Path(__file__).parent / "mock_config" / "ingest_mock_config.json"
 MACHINE = "gridflow-test-ingest"
+S3_EVENT = {"detail": {"bucket": {"name": "gridflow-test-data"}, "object": {"key": "inbound/lcl_halfhourly/a.csv"}}}
+
+REGISTERED = ("Register File", "Already Loaded?")
+VALIDATED = (*REGISTERED, "Validate File")
+THREE_CHUNKS = (*VALIDATED, "Transform Chunks", "Transform Chunk", "Transform Chunk", "Transform Chunk")
+AGGREGATED = (*THREE_CHUNKS, "Aggregate Totals")
+LOADED = (*AGGREGATED, "Finalize File", "Loaded")
+QUARANTINED = ("Quarantine File", "File Quarantined")
+RECORDED = ("Record Failure", "Load Failed")
+FIRST_CHUNK = (*VALIDATED, "Transform Chunks", "Transform Chunk")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What one MockConfigFile test case must end in, and the states it must enter in order."""
+
+    test_case: str
+    status: str
+    states: tuple[str, ...]
+    error: str | None = None
+
+
+SCENARIOS = (
+    Scenario("HappyPath", "SUCCEEDED", LOADED),
+    Scenario("DuplicateDelivery", "SUCCEEDED", (*REGISTERED, "Skip Duplicate")),
+    Scenario("RegisterFailsThenSucceeds", "SUCCEEDED", LOADED),
+    Scenario("RegisterFailsEveryAttempt", "FAILED", ("Register File", *RECORDED), "LoadFailed"),
+    Scenario("ValidateFailsThenSucceeds", "SUCCEEDED",
+             (*VALIDATED, "Transform Chunks", "Transform Chunk", "Aggregate Totals", "Finalize File", "Loaded")),
+    Scenario("ValidateFailsEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
+    Scenario("BadFileQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
+    Scenario("UnknownFeedQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkFailsThenSucceeds", "SUCCEEDED", LOADED),
+    Scenario("ChunkFailsEveryAttempt", "FAILED", (*FIRST_CHUNK, *RECORDED), "LoadFailed"),
+    Scenario("ChunkInvalidQuarantined", "FAILED", (*FIRST_CHUNK, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkUnknownFeedQuarantined", "FAILED", (*FIRST_CHUNK, *QUARANTINED), "FileQuarantined"),
+    Scenario("AggregateFailsThenSucceeds", "SUCCEEDED", LOADED),
+    Scenario("AggregateFailsEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("UnexpectedErrorRecorded", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("FinalizeFailsThenSucceeds", "SUCCEEDED", LOADED),
+    Scenario("FinalizeFailsEveryAttempt", "FAILED", (*AGGREGATED, "Finalize File", *RECORDED), "LoadFailed"),
+    Scenario("QuarantineFailsThenSucceeds", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
+    Scenario("QuarantineFailsEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
+    Scenario("RecordFailureFailsThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("RecordFailureFailsEveryAttempt", "FAILED", (*AGGREGATED, "Record Failure"),
+             "Lambda.TooManyRequestsException"),
+    Scenario("AggregateBusyThenSucceeds", "SUCCEEDED", LOADED),
+    Scenario("AggregateBusyEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("QuarantineBusyThenSucceeds", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
+    Scenario("QuarantineBusyEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
+    Scenario("RecordFailureBusyThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("RecordFailureBusyEveryAttempt", "FAILED", (*AGGREGATED, "Record Failure"), "NettingBusy"),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished execution: DescribeExecution's answer and the history events."""
+
+    description: dict[str, Any]
+    events: list[dict[str, Any]]
+
+    def failures(self) -> list[str]:
+        """The error of each TaskFailed event, in order."""
+        return [e["taskFailedEventDetails"]["error"] for e in self.events if e["type"] == "TaskFailed"]
+
+    def input_of(self, state: str) -> dict[str, Any]:
+        """The input the state was first entered with."""
+        return next(json.loads(e["stateEnteredEventDetails"]["input"]) for e in self.events
+                    if e.get("stateEnteredEventDetails", {}).get("name") == state)
 
 
 @pytest.fixture(scope="module")
-def sfn() -> Iterator[object]:
+def sfn() -> Iterator[Any]:
     with EmulatorProcess(extra_env={"SFN_MOCK_CONFIG": str(MOCK_CONFIG)}) as emulator:
-        client = boto3.client("stepfunctions", endpoint_url=emulator.endpoint, region_name="eu-west-1",
-                              aws_access_key_id="testing", aws_secret_access_key="testing")
-        yield client
+        yield boto3.client("stepfunctions", endpoint_url=emulator.endpoint, region_name="eu-west-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def with_short_waits(definition: str) -> str:
+    """The definition with every long retry (more than 3 attempts) waiting 1 s a time: the paths are under test
+    here, not the waits, and a NettingBusy retrier would otherwise take five minutes to run out."""
+    document = json.loads(definition)
+
+    def shorten(states: dict[str, Any]) -> None:
+        for state in states.values():
+            for retrier in state.get("Retry", []):
+                if retrier.get("MaxAttempts", 3) > 3:
+                    retrier.update(IntervalSeconds=1, BackoffRate=1.0)
+                    retrier.pop("MaxDelaySeconds", None)
+            if "ItemProcessor" in state:
+                shorten(state["ItemProcessor"]["States"])
+
+    shorten(document["States"])
+    return json.dumps(document)
 
 
 @pytest.fixture(scope="module")
-def machine_arn(sfn: object) -> str:
-    return sfn.create_state_machine(name=MACHINE, definition=render_definition(),
-                                    roleArn="arn:aws:iam::123456789012:role/test-ingest")["stateMachineArn"]
+def definition() -> str:
+    return with_short_waits(render_definition(map_concurrency=1))
 
 
-def _run(sfn: object, machine_arn: str, test_case: str) -> tuple[dict, list[dict]]:
-    """Given the test case, when the machine runs on an S3 event, then return its description and history."""
-    event = {"detail": {"bucket": {"name": "gridflow-test-data"}, "object": {"key": "inbound/lcl_halfhourly/a.csv"}}}
-    arn = sfn.start_execution(stateMachineArn=f"{machine_arn}#{test_case}", name=test_case,
-                              input=json.dumps(event))["executionArn"]
-    description = wait_for_execution(sfn, arn)
-    return description, history(sfn, arn)
+@pytest.fixture(scope="module")
+def runs(sfn: Any, definition: str) -> dict[str, Run]:
+    """Every scenario started at once (the retries really wait), then followed to its end."""
+    machine_arn = sfn.create_state_machine(name=MACHINE, definition=definition,
+                                           roleArn="arn:aws:iam::123456789012:role/test-ingest")["stateMachineArn"]
+    started = {scenario.test_case: sfn.start_execution(stateMachineArn=f"{machine_arn}#{scenario.test_case}",
+                                                       name=scenario.test_case,
+                                                       input=json.dumps(S3_EVENT))["executionArn"]
+               for scenario in SCENARIOS}
+    return {name: Run(wait_for_execution(sfn, arn), history(sfn, arn)) for name, arn in started.items()}
 
 
-def test_happy_path_runs_every_chunk_then_finalizes(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "HappyPath")
-    assert description["status"] == "SUCCEEDED"
-    states = entered_states(events)
-    assert states[:3] == ["Register File", "Already Loaded?", "Validate File"]
-    assert states.count("Transform Chunk") == 3
-    assert states[-3:] == ["Aggregate Totals", "Finalize File", "Loaded"]
-    output = output_of(description)
+def test_every_test_case_of_the_mock_config_has_a_scenario() -> None:
+    test_cases = json.loads(MOCK_CONFIG.read_text())["StateMachines"][MACHINE]["TestCases"]
+    assert sorted(test_cases) == sorted(scenario.test_case for scenario in SCENARIOS)
+
+
+def test_test_cases_mock_only_task_states(definition: str) -> None:
+    tasks = {name for name, state in all_states(json.loads(definition)).items() if state["Type"] == "Task"}
+    test_cases = json.loads(MOCK_CONFIG.read_text())["StateMachines"][MACHINE]["TestCases"]
+    assert {name: set(states) - tasks for name, states in test_cases.items() if set(states) - tasks} == {}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.test_case)
+def test_each_test_case_enters_its_states_in_order_and_ends_as_expected(runs: dict[str, Run],
+                                                                       scenario: Scenario) -> None:
+    run = runs[scenario.test_case]
+    assert entered_states(run.events) == list(scenario.states)
+    assert run.description["status"] == scenario.status
+    assert run.description.get("error") == scenario.error
+
+
+def test_every_edge_retry_and_catch_of_the_asl_is_taken_by_a_test_case(runs: dict[str, Run],
+                                                                       definition: str) -> None:
+    asl = json.loads(definition)
+    taken = {edge for run in runs.values() for edge in taken_edges(asl, run.events)}
+    declared = declared_edges(asl)
+    assert sorted(map(str, declared - taken)) == [], "edges of the ASL that no mock test case takes"
+    assert sorted(map(str, taken - declared)) == [], "edges taken that the ASL does not declare"
+
+
+def test_happy_path_runs_every_chunk_then_finalizes(runs: dict[str, Run]) -> None:
+    output = output_of(runs["HappyPath"].description)
     assert [chunk["rows_loaded"] for chunk in output["chunks"]] == [10, 10, 10]
     assert output["result"]["value"]["status"] == "LOADED"
 
 
-def test_a_chunk_that_fails_once_is_retried_and_the_load_succeeds(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "ChunkFailsThenSucceeds")
-    assert description["status"] == "SUCCEEDED"
-    failures = [e for e in events if e["type"] == "TaskFailed"]
-    assert len(failures) == 3 and all(f["taskFailedEventDetails"]["error"] == "TransientError" for f in failures)
-    assert entered_states(events)[-1] == "Loaded"
+def test_each_chunk_is_retried_on_its_own(runs: dict[str, Run]) -> None:
+    assert runs["ChunkFailsThenSucceeds"].failures() == ["TransientError", "Lambda.TooManyRequestsException"] * 3
 
 
-def test_a_duplicate_delivery_ends_without_loading(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "DuplicateDelivery")
-    assert description["status"] == "SUCCEEDED"
-    assert entered_states(events) == ["Register File", "Already Loaded?", "Skip Duplicate"]
+def test_retries_stop_after_three_and_the_last_error_is_recorded(runs: dict[str, Run]) -> None:
+    run = runs["ChunkFailsEveryAttempt"]
+    assert run.failures() == ["Lambda.ServiceException", "Lambda.AWSLambdaException",
+                              "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+    assert any(e["type"] == "MapStateFailed" for e in run.events)
+    assert run.input_of("Record Failure")["error"]["Error"] == "Lambda.TooManyRequestsException"
 
 
-def test_a_bad_file_goes_to_quarantine_and_the_execution_fails(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "BadFileQuarantined")
-    assert description["status"] == "FAILED"
-    assert description["error"] == "FileQuarantined"
-    states = entered_states(events)
-    assert states[-2:] == ["Quarantine File", "File Quarantined"]
-    assert "Transform Chunks" not in states
-    quarantine_input = next(json.loads(e["stateEnteredEventDetails"]["input"]) for e in events
-                            if e.get("stateEnteredEventDetails", {}).get("name") == "Quarantine File")
-    assert quarantine_input["error"]["Error"] == "InvalidFile"
+def test_an_error_that_is_not_transient_is_not_retried(runs: dict[str, Run]) -> None:
+    run = runs["UnexpectedErrorRecorded"]
+    assert run.failures() == ["KeyError"]
+    assert run.input_of("Record Failure")["error"]["Error"] == "KeyError"
 
 
-def test_an_unexpected_error_is_recorded_and_the_execution_fails(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "UnexpectedErrorRecorded")
-    assert description["status"] == "FAILED"
-    assert description["error"] == "LoadFailed"
-    states = entered_states(events)
-    assert states[-2:] == ["Record Failure", "Load Failed"]
-    assert "Finalize File" not in states
-
-
-def test_a_chunk_failing_on_every_attempt_fails_the_load_after_the_retries(sfn: object, machine_arn: str) -> None:
-    description, events = _run(sfn, machine_arn, "ChunkFailsEveryAttempt")
-    assert description["status"] == "FAILED"
-    assert description["error"] == "LoadFailed"
-    # the first chunk to use up its 1 try + 3 retries fails the Map, which stops the other chunks
-    assert len([e for e in events if e["type"] == "TaskFailed"]) >= 4
-    assert any(e["type"] == "MapStateFailed" for e in events)
-    assert "Aggregate Totals" not in entered_states(events)
-    failure_input = next(json.loads(e["stateEnteredEventDetails"]["input"]) for e in events
-                         if e.get("stateEnteredEventDetails", {}).get("name") == "Record Failure")
-    assert failure_input["error"]["Error"] == "TransientError"
+@pytest.mark.parametrize(("test_case", "error"), [("BadFileQuarantined", "InvalidFile"),
+                                                  ("UnknownFeedQuarantined", "UnknownFeed"),
+                                                  ("ChunkInvalidQuarantined", "InvalidFile")])
+def test_quarantine_receives_the_rule_that_failed(runs: dict[str, Run], test_case: str, error: str) -> None:
+    caught = runs[test_case].input_of("Quarantine File")["error"]
+    assert caught["Error"] == error
+    assert json.loads(caught["Cause"])["errorType"] == error

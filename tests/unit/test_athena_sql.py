@@ -47,6 +47,7 @@ PARQUET_SCHEMA = pa.schema(
         ("channel", pa.string()),
         ("interval_start", pa.timestamp("ms")),
         ("interval_minutes", pa.int32()),
+        ("day_intervals", pa.int32()),
         ("kwh", pa.decimal128(18, 9)),
         ("quality", pa.string()),
         ("anomalies", pa.string()),
@@ -73,6 +74,7 @@ class Reading:
     source_line: int = 2
     interval_minutes: int = 30
     quality: str = "A"
+    day_intervals: int = 48
 
     @property
     def key(self) -> tuple[str, str, str, datetime]:
@@ -148,7 +150,10 @@ def expected_report(rows: list[Reading], month: str, feed: str | None) -> list[d
             "feed": feed_, "meter_id": meter, "channel": channel, "month": month,
             "total_kwh": sum((r.kwh for r in group), Decimal(0)),
             "readings": len(group),
+            "expected_readings": 48 * len({r.reading_date for r in group}),
+            "coverage": round(len(group) / (48 * len({r.reading_date for r in group})), 4),
             "days_covered": len({r.reading_date for r in group}),
+            "days_with_gaps": len({r.reading_date for r in group}),
             "anomalous_readings": sum(r.anomalies is not None for r in group),
             "first_interval_start": min(r.interval_start for r in group).isoformat(),
             "last_interval_start": max(r.interval_start for r in group).isoformat(),
@@ -314,6 +319,7 @@ def test_monthly_report_values_and_types(lake: LocalAthena) -> None:
         # 03-01 + 03-15 (f2, not f1's 200) + 03-20 (f3b) + 03-31; not 02-29 nor 04-01
         "total_kwh": Decimal("0.125") + Decimal("0.250") + Decimal("1.000000") + Decimal("0.5") + Decimal("3.75"),
         "readings": 7, "days_covered": 4, "anomalous_readings": 2,
+        "expected_readings": 4 * 48, "coverage": round(7 / 192, 4), "days_with_gaps": 4,
         "first_interval_start": "2024-03-01T00:00:00", "last_interval_start": "2024-03-31T00:30:00",
     }
     assert type(m1["total_kwh"]) is Decimal and type(m1["readings"]) is int

@@ -55,7 +55,8 @@ def test_shipped_spec_details() -> None:
     assert (wide.date_column, wide.first_interval_column, wide.columns[2], wide.columns[-1]) == (
         "Date", 2, "0:00", "23:30")
     assert wide.column_index("23:30") == 49
-    assert feed_names() == ["gentrack_wide", "lcl_halfhourly"]
+    assert feed_names() == ["esb_hdf", "gentrack_wide", "hydro_kw", "lcl_daily", "lcl_halfhourly", "n3rgy_hourly",
+                            "solar_weather"]
 
 
 def test_unknown_feed() -> None:
@@ -111,7 +112,7 @@ REJECTED_SPECS = [
     pytest.param("lcl_halfhourly", _drop("columns"), "columns", id="missing-columns"),
     pytest.param("lcl_halfhourly", _set(("value", "unit"), "joule"), "unit", id="bad-unit"),
     pytest.param("lcl_halfhourly", _set(("csv", "delimiter"), ";;"), "delimiter", id="bad-delimiter"),
-    pytest.param("lcl_halfhourly", _set(("timezone",), "Europe/London"), "timezone", id="local-timezone"),
+    pytest.param("lcl_halfhourly", _set(("timezone",), "Mars/Olympus_Mons"), "timezone", id="unknown-timezone"),
     pytest.param("lcl_halfhourly", _set(("timestamp", "marks"), "middle"), "marks", id="bad-marks"),
     pytest.param("lcl_halfhourly", _set(("interval_minutes",), 7), "interval_minutes", id="interval-7"),
     pytest.param("lcl_halfhourly", _set(("interval_minutes",), 0), "interval_minutes", id="interval-0"),

@@ -12,8 +12,17 @@ from pathlib import Path
 import pytest
 
 from tasks.domain import lake_layout
-from tasks.domain.errors import UnknownFeed
-from tasks.domain.file_identity import feed_from_key, file_id_for
+from tasks.domain.errors import InvalidFile, UnknownFeed
+from tasks.domain.file_identity import (
+    MAX_NAME_BYTES,
+    S3_MAX_KEY_BYTES,
+    UNNAMED,
+    check_name,
+    feed_from_key,
+    file_id_for,
+    name_problem,
+    safe_name,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 ETAG = "9b2cf535f27731c974343645a3985328"
@@ -115,3 +124,51 @@ def test_keys_are_deterministic_and_distinct_per_chunk() -> None:
     assert lake_layout.partial_totals_key(FILE_ID, 1).startswith(lake_layout.partial_totals_prefix(FILE_ID))
     assert lake_layout.chunk_outputs_key(FILE_ID, 1).startswith(lake_layout.chunk_outputs_prefix(FILE_ID))
     assert lake_layout.partial_totals_prefix(FILE_ID).startswith(lake_layout.work_prefix(FILE_ID))
+
+
+@pytest.mark.parametrize("name", ["MAC000002.csv", "a b (1).csv", "Zähler – ☃.csv", "2019/01/x.csv", "a..b.csv",
+                                  ".hidden.csv", "x" * MAX_NAME_BYTES])
+def test_ordinary_names_are_kept_as_they_are(name: str) -> None:
+    assert name_problem(name) is None
+    assert safe_name(name) == name
+    check_name(name)
+
+
+@pytest.mark.parametrize(("name", "fragment", "filed_as"), [
+    ("../../curated/x.csv", "'..'", "x.csv"),
+    ("a/./b.csv", "'.'", "b.csv"),
+    ("a//b.csv", "empty", "b.csv"),
+    ("sub/", "empty", UNNAMED),
+    ("..", "'..'", UNNAMED),
+    ("..\\..\\evil.csv", "'..'", "evil.csv"),
+    ("x\n.csv", "control character", "x_.csv"),
+    ("tab\t.csv", "control character", "tab_.csv"),
+    ("\udcff.csv", "not valid Unicode", "?.csv"),
+])
+def test_unsafe_names_are_refused_and_filed_under_a_safe_last_segment(name: str, fragment: str,
+                                                                      filed_as: str) -> None:
+    with pytest.raises(InvalidFile) as caught:
+        check_name(name)
+    assert caught.value.rule == "bad_key" and fragment in caught.value.reason
+    assert safe_name(name) == filed_as
+    assert name_problem(safe_name(name)) is None
+
+
+def test_a_name_too_long_for_gridflows_own_keys_is_refused_and_shortened() -> None:
+    name = "é" * MAX_NAME_BYTES  # two bytes each
+    assert "bytes long" in (name_problem(name) or "")
+    filed = safe_name(name)
+    assert len(filed.encode()) <= MAX_NAME_BYTES and filed == "é" * (MAX_NAME_BYTES // 2)
+
+
+def test_names_of_the_longest_length_fit_every_key_gridflow_files_them_under() -> None:
+    feed, name = "f" * 63, "n" * MAX_NAME_BYTES
+    archived = lake_layout.archive_key(feed, datetime(2024, 12, 1), f"{FILE_ID}/{name}")
+    quarantined = lake_layout.quarantine_key(feed, FILE_ID, name)
+    assert max(len(archived.encode()), len(quarantined.encode())) == S3_MAX_KEY_BYTES
+
+
+@pytest.mark.parametrize("key", ["inbound/lcl_halfhourly/x.csv\n", "inbound/lcl_halfhourly/\nx.csv"])
+def test_a_line_break_in_a_key_is_part_of_the_name(key: str) -> None:
+    feed, name = feed_from_key(key)
+    assert feed == "lcl_halfhourly" and "\n" in name and name_problem(name)

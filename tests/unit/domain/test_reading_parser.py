@@ -73,7 +73,7 @@ REJECTIONS = [
                  id="precision-10-decimals"),
     pytest.param("MAC000002,2013-01-01 00:30:00,0.0000000000001", "precision", "'0.0000000000001'",
                  id="precision-13-decimals"),
-    pytest.param("MAC000002,2013-01-01 00:30:00, -0.001 ", "out_of_range", "'-0.001'", id="out_of_range-negative"),
+    pytest.param("MAC000002,2013-01-01 00:30:00, -0.001 ", "negative", "'-0.001'", id="negative"),
     pytest.param("MAC000002,2013-01-01 00:30:00,50.000000001", "out_of_range", "'50.000000001'",
                  id="out_of_range-above-max"),
     pytest.param("MAC000002,2013-01-01 00:30:00,1234567890123", "out_of_range", "'1234567890123'",
@@ -116,7 +116,7 @@ def test_blank_lines_are_counted_and_do_not_shift_line_numbers(lcl_spec: FeedSpe
 def test_good_rows_become_canonical_readings(lcl_spec: FeedSpec) -> None:
     parsed = parse(lcl_spec, [GOOD_BEFORE, GOOD_AFTER], first_line=7)
     assert parsed.readings.to_pylist() == [
-        {"meter_id": "MAC000002", "channel": "import", "interval_start": start, "interval_minutes": 30,
+        {"meter_id": "MAC000002", "channel": "import", "interval_start": start, "interval_minutes": 30, "day_intervals": 48,
          "kwh": kwh, "quality": "A", "anomalies": None, "source_line": line, "file_id": FILE_ID,
          "ingested_at": INGESTED_AT, "reading_date": start.date()}
         for line, start, kwh in [(7, datetime(2013, 1, 1, 0, 0), Decimal("0.219")),
@@ -200,7 +200,7 @@ def test_wide_bad_date_rejects_the_row(wide_spec: FeedSpec, day: str) -> None:
 ])
 def test_units_convert_to_exact_kwh(lcl_spec: FeedSpec, unit: str, interval: int, text: str, kwh: Decimal) -> None:
     spec = dataclasses.replace(lcl_spec, unit=unit, interval_minutes=interval)
-    parsed = parse(spec, [f"MAC000002,2013-01-01 00:30:00,{text}"])
+    parsed = parse(spec, [f"MAC000002,2013-01-01 01:00:00,{text}"])
     assert parsed.rejected.num_rows == 0
     assert parsed.readings["kwh"].to_pylist() == [kwh]
     assert parsed.readings["interval_minutes"].to_pylist() == [interval]

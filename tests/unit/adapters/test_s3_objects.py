@@ -1,0 +1,63 @@
+"""ObjectWriter: one object written from a stream, on moto's in-process S3; nothing left behind when it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from tasks.adapters import s3_objects
+from tasks.adapters.aws_clients import client
+
+BUCKET = "gridflow-test-data"
+KEY = "work/0123456789abcdef01234567/decompressed"
+PART = 5 * 1024 * 1024  # the smallest part S3 (and moto) accept
+
+
+@pytest.fixture
+def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    for name, value in {"AWS_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "testing",
+                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(s3_objects, "PART_BYTES", PART)
+    with mock_aws():
+        client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
+        yield BUCKET
+
+
+def stored(key: str = KEY) -> tuple[bytes, str]:
+    response = client("s3").get_object(Bucket=BUCKET, Key=key)
+    return response["Body"].read(), response["ETag"].strip('"')
+
+
+def blocks_of(data: bytes, size: int) -> Iterator[bytes]:
+    return (data[start:start + size] for start in range(0, len(data), size))
+
+
+def test_a_stream_over_a_part_is_written_in_parts_and_passed_on_unchanged(bucket: str) -> None:
+    data = bytes(range(256)) * (2 * PART // 256) + b"tail"
+    with s3_objects.ObjectWriter(bucket, KEY) as writer:
+        passed = b"".join(writer.passing(blocks_of(data, 1_000_003)))
+    body, etag = stored()
+    assert passed == data and body == data
+    assert etag.endswith("-3"), "three parts: two full ones and the tail"
+
+
+@pytest.mark.parametrize("data", [b"", b"LCLid,tstp\n" * 10])
+def test_a_stream_under_a_part_is_one_put(bucket: str, data: bytes) -> None:
+    with s3_objects.ObjectWriter(bucket, KEY) as writer:
+        for block in blocks_of(data, 7):
+            writer.write(block)
+    body, etag = stored()
+    assert body == data and "-" not in etag
+
+
+@pytest.mark.parametrize("size", [100, 3 * PART])
+def test_a_failed_stream_leaves_no_object_and_no_upload(bucket: str, size: int) -> None:
+    with pytest.raises(ValueError, match="refused"), s3_objects.ObjectWriter(bucket, KEY) as writer:
+        writer.write(b"x" * size)
+        raise ValueError("refused")
+    assert s3_objects.head(bucket, KEY) is None
+    assert client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
