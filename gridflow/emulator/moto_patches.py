@@ -14,6 +14,8 @@ this stack end to end, and each is closed here:
 
 Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
 all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
+Faults for tests (``fault_injection``: a hook around the in-process invocation, and DynamoDB
+BatchWriteItem answers) do nothing until a test writes a fault plan.
 """
 
 from __future__ import annotations
