@@ -228,7 +228,8 @@ def test_the_tables_are_encrypted_with_the_data_key_and_recoverable(stack: Stack
 @pytest.mark.e2e
 def test_the_log_groups_are_encrypted_with_the_data_key(stack: Stack, data_key_arn: str) -> None:
     logs = stack.client("logs")
-    groups = [group for prefix in (f"/aws/lambda/gridflow-{stack.environment}-", "/aws/vendedlogs/states/")
+    prefixes = (f"/aws/lambda/gridflow-{stack.environment}-", f"/aws/vendedlogs/states/gridflow-{stack.environment}-")
+    groups = [group for prefix in prefixes
               for group in logs.describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]]
     assert len(groups) >= 8
     assert {group["logGroupName"]: group.get("kmsKeyId") for group in groups} == \

@@ -18,7 +18,7 @@ PART = 5 * 1024 * 1024  # the smallest part S3 (and moto) accept
 @pytest.fixture
 def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {"AWS_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "testing",
+    for name, value in {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "testing",
                         "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(s3_objects, "PART_BYTES", PART)
