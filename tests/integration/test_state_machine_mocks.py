@@ -78,6 +78,15 @@ SCENARIOS = (
     Scenario("QuarantineBusyEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
     Scenario("RecordFailureBusyThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("RecordFailureBusyEveryAttempt", "FAILED", (*AGGREGATED, "Record Failure"), "NettingBusy"),
+    Scenario("TimeoutsThenLoaded", "SUCCEEDED", LOADED),
+    Scenario("QuarantineTimesOutThenSucceeds", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
+    Scenario("RecordFailureTimesOutThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("RegisterTimesOutEveryAttempt", "FAILED", ("Register File", "Record Failure"), "Sandbox.Timedout"),
+    Scenario("ValidateTimesOutEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
+    Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*FIRST_CHUNK, *RECORDED), "LoadFailed"),
+    Scenario("AggregateTimesOutEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
+    Scenario("FinalizeTimesOutEveryAttempt", "FAILED", (*AGGREGATED, "Finalize File", *RECORDED), "LoadFailed"),
+    Scenario("QuarantineTimesOutEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
 )
 
 
@@ -185,6 +194,13 @@ def test_retries_stop_after_three_and_the_last_error_is_recorded(runs: dict[str,
                               "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
     assert any(e["type"] == "MapStateFailed" for e in run.events)
     assert run.input_of("Record Failure")["error"]["Error"] == "Lambda.TooManyRequestsException"
+
+
+def test_a_timed_out_task_is_tried_twice_more_then_caught(runs: dict[str, Run]) -> None:
+    assert runs["TimeoutsThenLoaded"].failures() == ["Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout"] * 7
+    run = runs["AggregateTimesOutEveryAttempt"]
+    assert run.failures() == ["Lambda.Unknown", "Sandbox.Timedout", "Sandbox.Timedout"]
+    assert run.input_of("Record Failure")["error"]["Error"] == "Sandbox.Timedout"
 
 
 def test_an_error_that_is_not_transient_is_not_retried(runs: dict[str, Run]) -> None:

@@ -4,7 +4,10 @@ A name in ErrorEquals is one of:
 - a `States.*` name AWS defines (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html,
   and Appendix A of https://states-language.net/spec.html);
 - `Lambda.<exception>` for an exception of the Lambda Invoke API (botocore's service model lists them), or one
-  of the SDK-level names Step Functions reports for Lambda (AWSLambdaException, SdkClientException, Unknown);
+  of the SDK-level names Step Functions reports for Lambda (AWSLambdaException, SdkClientException,
+  ClientExecutionTimeoutException, Unknown: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html);
+- `Sandbox.Timedout`, the errorType the Lambda runtime gives a function that ran out of time (older runtimes
+  report the same as `Lambda.Unknown`);
 - the class name of an error gridflow's handlers raise (tasks/domain/errors.py).
 `States.ALL` must be alone in its ErrorEquals and in the last rule of its Retry or Catch (same AWS page); the
 Error of a Fail state must not start with `States.` (reserved for AWS).
@@ -33,7 +36,8 @@ STATES_ERRORS = frozenset({
     "States.ResultPathMatchFailure", "States.ResultWriterFailed", "States.Runtime", "States.TaskFailed",
     "States.Timeout",
 })
-LAMBDA_SDK_ERRORS = frozenset({"AWSLambdaException", "SdkClientException", "Unknown"})
+LAMBDA_SDK_ERRORS = frozenset({"AWSLambdaException", "SdkClientException", "ClientExecutionTimeoutException", "Unknown"})
+LAMBDA_RUNTIME_ERRORS = frozenset({"Sandbox.Timedout"})
 INGEST = json.loads(render_definition())
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -52,7 +56,7 @@ def gridflow_error_names() -> frozenset[str]:
 
 def error_name_problems(definition: dict[str, Any]) -> list[str]:
     """Every error name of the definition that nobody raises, and every misplaced States.ALL."""
-    known = STATES_ERRORS | lambda_errors() | gridflow_error_names()
+    known = STATES_ERRORS | lambda_errors() | LAMBDA_RUNTIME_ERRORS | gridflow_error_names()
     problems: list[str] = []
     for name, state in all_states(definition).items():
         for field in ("Retry", "Catch"):

@@ -46,13 +46,20 @@ def test_the_ingest_machine_declares_each_transition_once() -> None:
 NETTING_TASKS = {"Aggregate Totals", "Quarantine File", "Record Failure"}
 
 
-def test_every_task_retries_five_errors_and_can_run_out_of_retries() -> None:
-    """The five transient errors everywhere; NettingBusy (a longer wait) where re-delivery netting runs."""
+TIMEOUT_ERRORS = ("Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout", "Lambda.Unknown")
+
+
+def test_every_task_retries_five_errors_and_timeouts_and_can_run_out_of_retries() -> None:
+    """The five transient errors everywhere; NettingBusy (a longer wait) where re-delivery netting runs; a timed
+    out or crashed function last, twice more (every task is idempotent, so a retry can only converge)."""
     edges = declared_edges(INGEST)
     for task in TASKS:
         retries = {edge.via for edge in edges if edge.source == task and edge.via.startswith("Retry")}
         netting = {"Retry[1] NettingBusy", "Retry[1] exhausted"} if task in NETTING_TASKS else set()
-        assert len(retries) == 6 + len(netting) and "Retry[0] exhausted" in retries and netting <= retries, task
+        last = 2 if netting else 1
+        timeouts = {f"Retry[{last}] {name}" for name in TIMEOUT_ERRORS} | {f"Retry[{last}] exhausted"}
+        assert len(retries) == 6 + len(netting) + len(timeouts), task
+        assert "Retry[0] exhausted" in retries and netting | timeouts <= retries, task
 
 
 def test_only_states_without_a_catch_all_can_fail_the_execution() -> None:
