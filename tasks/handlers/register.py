@@ -13,5 +13,7 @@ from tasks.steps.register_file import register_file
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     notification = S3EventBridgeNotificationEvent(event["event"])
     rerun = bool(event["event"].get("rerun", False))  # set by `gridflow rerun` or a console rerun
-    return register_file(notification.detail.bucket.name, notification.detail.object.key, rerun,
+    # The key as delivered, not Powertools' `.key`, which URL-decodes it: EventBridge's S3 events carry the key
+    # as stored, so decoding would turn 'a+b%41.csv' into 'a bA.csv'; register_file also finds an encoded key.
+    return register_file(notification.detail.bucket.name, notification.detail.object["key"], rerun,
                          event["execution"], Settings.from_env())

@@ -135,10 +135,7 @@ CATALOGUE = [
     Drop("plus_and_percent_in_key", f"inbound/{WIDE}/a+b%41 c.csv", lambda: wide_file("HOSTPLUS1", 1), None, 48),
 ]
 QUARANTINED = [drop.case for drop in CATALOGUE if drop.rule]
-LOADED = [pytest.param(drop.case, marks=pytest.mark.xfail(
-    strict=True, reason="tasks/handlers/register.py passes Powertools' unquote_plus'd key: the emulator's event "
-                        "key is not URL-encoded, so 'a+b' becomes 'a b' and the upload is skipped as gone"))
-          if drop.case == "plus_and_percent_in_key" else drop.case for drop in CATALOGUE if not drop.rule]
+LOADED = [drop.case for drop in CATALOGUE if not drop.rule]
 
 
 @dataclass
