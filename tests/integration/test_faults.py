@@ -230,8 +230,8 @@ def test_throttling_that_does_not_clear_fails_cleanly_and_a_rerun_converges(stac
     _reruns_exactly(stack, failed["file_id"], latest_wins([path]))
 
 
-def test_a_timed_out_aggregate_fails_cleanly_and_a_rerun_converges(stack: Stack, faults: FaultPlan,
-                                                                   tmp_path: Path) -> None:
+def test_an_aggregate_that_times_out_every_time_is_retried_then_fails_cleanly_and_a_rerun_converges(
+        stack: Stack, faults: FaultPlan, tmp_path: Path) -> None:
     path = _derived(tmp_path, "lcl_halfhourly/MAC000079.csv", "MACTIMEOUT", "2013-03-01", "2013-04-30")
     faults.arm({"id": "timeout", "function": faults.function("aggregate"), "action": "timeout",
                 "at_call": "dynamodb.BatchWriteItem", "call_number": 3})
@@ -239,8 +239,23 @@ def test_a_timed_out_aggregate_fails_cleanly_and_a_rerun_converges(stack: Stack,
     faults.clear()
     record = audit_table.get_file(stack.audit_table, failed["file_id"])
     assert failed["status"] == "FAILED" and record["error_rule"] == "Sandbox.Timedout"
+    assert failed_task_errors(stack, _execution(stack, failed)) == ["Sandbox.Timedout"] * 3  # a try, 2 retries
     assert "Task timed out after 300.00 seconds" in record["error"]
     _reruns_exactly(stack, failed["file_id"], latest_wins([path]))
+
+
+def test_an_aggregate_that_times_out_half_way_once_is_retried_and_counts_once(stack: Stack, faults: FaultPlan,
+                                                                                tmp_path: Path) -> None:
+    """The first try dies after two BatchWriteItem requests; the retry writes the same items again."""
+    path = _derived(tmp_path, "lcl_halfhourly/MAC000079.csv", "MACTIMEOUT1", "2013-05-01", "2013-06-30")
+    faults.arm({"id": "timeout", "function": faults.function("aggregate"), "action": "timeout",
+                "at_call": "dynamodb.BatchWriteItem", "call_number": 3, "attempts": [1]})
+    [loaded] = commands.ingest(stack, [path], FEED, wait=True)
+    fired = faults.fired()
+    faults.clear()
+    assert loaded["status"] == "LOADED" and len(fired) == 1
+    assert failed_task_errors(stack, _execution(stack, loaded)) == ["Sandbox.Timedout"]
+    _exact(stack, latest_wins([path]))
 
 
 def test_an_older_file_committed_after_a_newer_one_re_nets_it(stack: Stack, faults: FaultPlan,
