@@ -51,6 +51,14 @@ def _cmd_retract(args: argparse.Namespace) -> int:
     return 0 if result["status"] in ("RETRACTED", "STARTED") else 1
 
 
+def _cmd_compact(args: argparse.Namespace) -> int:
+    stack = commands.connect(args)
+    result = commands.compact(stack, args.feed, getattr(args, "from"), args.to, wait=args.wait,
+                              target_bytes=args.target_mb * 1024 * 1024)
+    print_rows([result], ("feed", "status", "partitions", *commands.COMPACT_COUNTS), args.json)
+    return 0 if result["status"] in ("SUCCEEDED", "STARTED") else 1
+
+
 def _cmd_runs(args: argparse.Namespace) -> int:
     stack = commands.connect(args)
     rows = commands.runs(stack, status=args.status)
@@ -123,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     retract.add_argument("file_id")
     retract.add_argument("--wait", action="store_true", help="wait for the retraction and print what it took out")
     retract.set_defaults(run=_cmd_retract)
+
+    compact = sub.add_parser("compact", parents=[common],
+                             help="merge the lake's small Parquet objects per day partition (what the schedule runs)")
+    compact.add_argument("--feed", help="one feed (default: every feed)")
+    compact.add_argument("--from", type=_day, default=None, help="first reading_date (default: the first)")
+    compact.add_argument("--to", type=_day, default=None, help="last reading_date (default: the last)")
+    compact.add_argument("--target-mb", type=int, default=128, help="size of a compacted object (default 128)")
+    compact.add_argument("--wait", action="store_true", help="wait for the run and print what it merged")
+    compact.set_defaults(run=_cmd_compact)
 
     totals = sub.add_parser("totals", parents=[common], help="daily totals from DynamoDB")
     totals.add_argument("--feed", required=True)

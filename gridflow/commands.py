@@ -15,6 +15,7 @@ from gridflow.executions import Tracked, wait_for
 from gridflow.stack import Stack, discover
 from tasks.adapters import audit_table, totals_table
 from tasks.adapters.totals_table import ALL_METERS
+from tasks.domain.compaction_plan import DEFAULT_TARGET_BYTES
 from tasks.domain.feed_spec import load_feed_spec
 from tasks.domain.file_identity import file_id_for
 
@@ -107,6 +108,35 @@ def retract(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
     counts = {name: int(output.get(name, 0)) for name in ("objects_deleted", "items_deleted")}
     return {"file_id": file_id, "key": record["key"], "status": status, **counts,
             "renetted_files": output.get("renetted_files", []), "execution": name, "error": item.error}
+
+
+def _compact_machine_arn(stack: Stack) -> str:
+    """gridflow-<env>-compact, beside the ingest machine (infra/compaction.tf)."""
+    return f"{stack.state_machine_arn.rsplit(':', 1)[0]}:gridflow-{stack.environment}-compact"
+
+
+COMPACT_COUNTS = ("objects_before", "objects_after", "merges", "objects_merged", "leftovers_deleted", "rows_merged",
+                  "bytes_in", "bytes_out")
+
+
+def compact(stack: Stack, feed: str | None, first_day: str | None, last_day: str | None, wait: bool,
+            target_bytes: int = DEFAULT_TARGET_BYTES) -> dict[str, Any]:
+    """Start the compact state machine (what the nightly schedule starts); with `wait`, follow it and sum up
+    what it merged."""
+    since = datetime.now(timezone.utc) - CLOCK_SKEW
+    name = f"compact-{(feed or 'all')[:40]}-{uuid.uuid4().hex[:8]}"
+    event = {"feed": feed or "", "from": first_day or "", "to": last_day or "", "lookback_days": 0,
+             "target_bytes": target_bytes}
+    arn = stack.client("stepfunctions").start_execution(
+        stateMachineArn=_compact_machine_arn(stack), name=name, input=json.dumps(event))["executionArn"]
+    item = Tracked(key=name, file_id="", execution_arn=arn, status="RUNNING")
+    if wait:
+        wait_for(stack, [item], since)
+    partitions = (item.output or {}).get("partitions", [])
+    status = "STARTED" if item.status == "RUNNING" else item.status
+    return {"feed": feed or "", "status": status, "partitions": len(partitions),
+            **{name: sum(int(p.get(name, 0)) for p in partitions) for name in COMPACT_COUNTS},
+            "execution": name, "error": item.error}
 
 
 def runs(stack: Stack, status: str | None = None) -> list[dict[str, Any]]:

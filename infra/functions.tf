@@ -15,6 +15,10 @@ locals {
     ALERT_TOPIC_ARN              = aws_sns_topic.alerts.arn
     CHUNK_BYTES                  = tostring(var.chunk_bytes)
     MAX_FILE_BYTES               = tostring(var.max_file_bytes)
+    DISTRIBUTED_MAP_THRESHOLD    = tostring(var.distributed_map_threshold)
+    AGGREGATE_SHARD_METERS       = tostring(var.aggregate_shard_meters)
+    AGGREGATE_SHARDS             = tostring(var.aggregate_shards)
+    TOTALS_WRITE_THREADS         = tostring(var.totals_write_threads)
     POWERTOOLS_SERVICE_NAME      = "gridflow"
     POWERTOOLS_METRICS_NAMESPACE = "gridflow"
     LOG_LEVEL                    = "INFO"

@@ -42,11 +42,40 @@ data "aws_iam_policy_document" "state_machine" {
     ])
   }
 
-  # The chunk Map is INLINE. Switching it to a Distributed Map with an S3
-  # ItemReader needs, in addition: s3:GetObject on work/* (+ kms:Decrypt via S3)
-  # for the item list, states:StartExecution on this machine, and
-  # states:DescribeExecution / states:StopExecution on
-  # execution:<machine name>/* for the child executions.
+  # Transform Chunks (Distributed): the ItemReader reads work/<file_id>/chunk-items.json
+  # (SSE-KMS with the data key, decrypted through S3 only), and the Map Run starts child
+  # executions of this machine and follows them.
+  statement {
+    sid       = "ReadChunkItems"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.data.arn}/work/*/chunk-items.json"]
+  }
+
+  statement {
+    sid       = "DecryptChunkItems"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.data.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "StartChildExecutions"
+    actions   = ["states:StartExecution"]
+    resources = [local.state_machine_arn]
+  }
+
+  statement {
+    sid     = "FollowChildExecutions"
+    actions = ["states:DescribeExecution", "states:StopExecution"]
+    resources = [
+      "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.state_machine_name}/*",
+    ]
+  }
 
   # Vended log delivery: these CloudWatch Logs actions do not support
   # resource-level permissions, AWS requires "*".
@@ -94,6 +123,8 @@ resource "aws_sfn_state_machine" "ingest" {
     QuarantineFunctionArn     = aws_lambda_function.task["quarantine"].arn
     RecordFailureFunctionArn  = aws_lambda_function.task["record_failure"].arn
     MapConcurrency            = var.map_concurrency
+    DistributedMapConcurrency = var.distributed_map_concurrency
+    AggregateShardConcurrency = var.aggregate_shard_concurrency
   })
 
   logging_configuration {

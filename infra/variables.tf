@@ -103,6 +103,72 @@ variable "map_concurrency" {
   }
 }
 
+variable "distributed_map_threshold" {
+  description = "A file with more chunks than this runs them in a Distributed Map (ItemReader over the chunk list in S3); smaller files in the inline Map."
+  type        = number
+  default     = 40
+
+  validation {
+    condition     = var.distributed_map_threshold >= 1
+    error_message = "The distributed_map_threshold must be at least 1."
+  }
+}
+
+variable "distributed_map_concurrency" {
+  description = "MaxConcurrency of the Distributed Map (child executions, one Transform Chunk each, at once)."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.distributed_map_concurrency >= 1 && var.distributed_map_concurrency <= 10000
+    error_message = "The distributed_map_concurrency must be between 1 and 10000."
+  }
+}
+
+variable "aggregate_shard_meters" {
+  description = "A file with more meters than this is aggregated in shards by a stable hash of the meter id (about this many meters a shard)."
+  type        = number
+  default     = 20000
+
+  validation {
+    condition     = var.aggregate_shard_meters >= 1
+    error_message = "The aggregate_shard_meters must be at least 1."
+  }
+}
+
+variable "aggregate_shards" {
+  description = "Most shards one file's aggregation is split into."
+  type        = number
+  default     = 16
+
+  validation {
+    condition     = var.aggregate_shards >= 1 && var.aggregate_shards <= 1000
+    error_message = "The aggregate_shards must be between 1 and 1000."
+  }
+}
+
+variable "aggregate_shard_concurrency" {
+  description = "MaxConcurrency of the Aggregate Shards Map: shards writing DynamoDB items at once (each with totals_write_threads requests in flight)."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.aggregate_shard_concurrency >= 1 && var.aggregate_shard_concurrency <= 1000
+    error_message = "The aggregate_shard_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "totals_write_threads" {
+  description = "BatchWriteItem requests one function keeps in flight against the daily_totals table."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.totals_write_threads >= 1 && var.totals_write_threads <= 64
+    error_message = "The totals_write_threads must be between 1 and 64."
+  }
+}
+
 variable "athena_bytes_scanned_cutoff" {
   description = "Per-query data scan limit of the Athena workgroup, in bytes (minimum 10 MB)."
   type        = number
@@ -127,4 +193,58 @@ variable "alert_email" {
     condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
     error_message = "The alert_email must be empty or an e-mail address."
   }
+}
+
+################################################################################
+# Compaction (infra/compaction.tf)
+################################################################################
+
+variable "compaction_schedule" {
+  description = "EventBridge schedule expression of the nightly compaction run (UTC)."
+  type        = string
+  default     = "cron(30 2 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate)\\(.+\\)$", var.compaction_schedule))
+    error_message = "The compaction_schedule must be an EventBridge cron(...) or rate(...) expression."
+  }
+}
+
+variable "compaction_target_bytes" {
+  description = "Size a compacted Parquet object is packed up to, in bytes (sum of its inputs' sizes)."
+  type        = number
+  default     = 134217728 # 128 MiB
+
+  validation {
+    condition     = var.compaction_target_bytes >= 1048576 && var.compaction_target_bytes <= 1073741824
+    error_message = "The compaction_target_bytes must be between 1 MiB and 1 GiB."
+  }
+}
+
+variable "compaction_lookback_days" {
+  description = "The scheduled run compacts the reading_date partitions of this many days before today (late files land in older days)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.compaction_lookback_days >= 1 && var.compaction_lookback_days <= 3660
+    error_message = "The compaction_lookback_days must be between 1 and 3660."
+  }
+}
+
+variable "compaction_memory_mb" {
+  description = "Memory of the compaction function: a merge holds its inputs' rows in Arrow, ~10x their zstd size."
+  type        = number
+  default     = 3008
+
+  validation {
+    condition     = var.compaction_memory_mb >= 1024 && var.compaction_memory_mb <= 10240
+    error_message = "The compaction_memory_mb must be between 1024 and 10240."
+  }
+}
+
+variable "compaction_schedule_enabled" {
+  description = "Whether the schedule starts the compaction (always off on the local emulator, see compaction.tf)."
+  type        = bool
+  default     = true
 }

@@ -7,10 +7,14 @@ this stack end to end, and each is closed here:
    into the handler imported from the function's *deployed zip*, in this process.
 2. EventBridge rule targets of type Step Functions raise ``NotImplementedError`` (which
    S3 swallows). ``Rule.send_to_targets`` learns to start executions, honouring
-   ``Input``/``InputPath``/``InputTransformer`` as EventBridge does.
+   ``Input``/``InputPath``/``InputTransformer`` as EventBridge does, and a schedule rule
+   (no event pattern) stops receiving every event.
 3. ``StartExecution`` without a name gives an ARN ending in ``:None``; a name is filled in.
 4. Step Functions Local's MockConfigFile (``SFN_MOCK_CONFIG``, ``<arn>#<TestCase>``) is
    half-present in moto's interpreter but never loaded; it is loaded here.
+5. A Distributed Map whose child executions fail succeeds (moto counts the failures but ignores
+   ``ToleratedFailureCount``/``Percentage``, both 0 by default); the Map Run now fails with
+   ``States.ExceedToleratedFailureThreshold`` as on AWS.
 
 Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
 all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
@@ -41,6 +45,13 @@ from moto.events import models as events_models
 from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser.backend import execution as sfn_execution
 from moto.stepfunctions.parser.mocking import mock_config as sfn_mock_config
+from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name import failure_event as sfn_failure
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+    distributed_iteration_component as sfn_distributed)
+from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
 from gridflow.emulator import fault_injection, terraform_shims
 
@@ -61,6 +72,7 @@ def check_internals() -> None:
         (sfn_mock_config, "StateMockedResponses"),
         (sfn_mock_config, "MockedResponseReturn"),
         (sfn_mock_config, "MockedResponseThrow"),
+        (sfn_distributed.DistributedIterationComponent, "_map_run"),
     ]
     missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in required
                if not hasattr(owner, name)]
@@ -79,6 +91,7 @@ def install() -> None:
         _patch_lambda_invocation()
         _patch_eventbridge_stepfunctions_target()
         _patch_start_execution()
+        _patch_distributed_map_failures()
         terraform_shims.install()
         _installed = True
 
@@ -215,7 +228,8 @@ def _patch_eventbridge_stepfunctions_target() -> None:
     original = events_models.Rule.send_to_targets
 
     def send_to_targets(self: events_models.Rule, original_event: dict[str, Any], transform_input: bool = True) -> None:
-        if not self.event_pattern.matches_event(original_event):
+        # A schedule rule has no event pattern, which moto matches against every event; on AWS it gets none.
+        if self.scheduled_expression or not self.event_pattern.matches_event(original_event):
             return
         all_targets = self.targets
         others = _start_target_executions(self, original_event)
@@ -291,3 +305,26 @@ def _patch_start_execution() -> None:
 
     backend_class.start_execution = start_execution
     sfn_execution.Execution._get_start_execution_worker = get_start_execution_worker
+
+
+# --------------------------------------------------------------------------------------
+# 5. A Distributed Map fails when more child executions fail than it tolerates
+# --------------------------------------------------------------------------------------
+
+def _patch_distributed_map_failures() -> None:
+    original = sfn_distributed.DistributedIterationComponent._map_run
+
+    def map_run(self: Any, env: Any, eval_input: Any) -> None:
+        original(self, env, eval_input)
+        items = eval_input.map_run_record.item_counter
+        total, failed = items.total.get(), items.failed.get() + items.timed_out.get()
+        if failed > eval_input.tolerated_failure_count and \
+                failed * 100.0 / max(total, 1) > eval_input.tolerated_failure_percentage:
+            name = StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold)
+            cause = f"The Map Run failed: {failed} of {total} items failed, more than it tolerates."
+            raise sfn_failure.FailureEventException(sfn_failure.FailureEvent(
+                env=env, error_name=name, event_type=HistoryEventType.MapRunFailed,
+                event_details=EventDetails(mapRunFailedEventDetails=MapRunFailedEventDetails(
+                    error=name.error_name, cause=cause))))
+
+    sfn_distributed.DistributedIterationComponent._map_run = map_run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -10,15 +11,35 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from tasks.adapters import lake_reader, s3_objects
+from tasks.adapters.aws_clients import client
 from tasks.domain import lake_layout
 
 PARQUET_COMPRESSION = "zstd"
+# Row groups are what Athena (Trino) and DuckDB skip by their min/max statistics, and the unit of a read split.
+# Rows are sorted by meter, channel and interval, so a group's meter_id range is narrow and a query for some
+# meters skips the other groups. 1 Mi rows is ~8-12 MiB of zstd Parquet here (about 10 bytes a reading):
+# large enough that a 128 MiB compacted object is a dozen groups (few requests per split, the size Athena
+# reads well), small enough to skip by. Inside a group the page index (column index and offset index, ~1 MiB
+# pages) lets readers that use it (Trino's parquet.use-column-index, DuckDB's filter pushdown) skip pages.
+ROW_GROUP_ROWS = 1 << 20
+CURATED_SORT = [("meter_id", "ascending"), ("channel", "ascending"), ("interval_start", "ascending")]
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
+def parquet_bytes(table: pa.Table, metadata: dict[str, str] | None = None, sorted_rows: bool = False) -> bytes:
+    """zstd Parquet with statistics and a page index; sorted_rows records CURATED_SORT in the footer."""
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    sorting = (pq.SortingColumn.from_ordering(table.schema, CURATED_SORT) if sorted_rows else None)
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression=PARQUET_COMPRESSION)
+    pq.write_table(table, sink, compression=PARQUET_COMPRESSION, row_group_size=ROW_GROUP_ROWS,
+                   write_statistics=True, write_page_index=True, sorting_columns=sorting)
     return sink.getvalue()
+
+
+def sorted_readings(table: pa.Table) -> pa.Table:
+    """Curated order; ties (the same interval from several files) by delivery, so the order is deterministic."""
+    ties = [(name, "ascending") for name in ("ingested_at", "file_id", "source_line") if name in table.column_names]
+    return table.sort_by(CURATED_SORT + ties)
 
 
 def write_curated(bucket: str, feed: str, file_id: str, chunk_index: int, readings: pa.Table) -> list[str]:
@@ -28,11 +49,61 @@ def write_curated(bucket: str, feed: str, file_id: str, chunk_index: int, readin
         return keys
     for reading_date in pc.unique(readings["reading_date"]).to_pylist():
         day = readings.filter(pc.equal(readings["reading_date"], reading_date)).drop_columns(["reading_date"])
-        day = day.sort_by([("meter_id", "ascending"), ("channel", "ascending"), ("interval_start", "ascending")])
         key = lake_layout.curated_key(feed, reading_date.isoformat(), file_id, chunk_index)
-        s3_objects.put_bytes(bucket, key, parquet_bytes(day))
+        s3_objects.put_bytes(bucket, key, parquet_bytes(sorted_readings(day), sorted_rows=True))
         keys.append(key)
     return keys
+
+
+DELETE_BATCH = 1000  # DeleteObjects takes up to 1,000 keys a request
+
+
+def write_compacted(bucket: str, key: str, readings: pa.Table, inputs: list[str]) -> int:
+    """One compacted object: every column of its inputs' rows, sorted, its inputs and files in the footer.
+    A single PUT, so a reader sees the whole object or none of it. Returns its size."""
+    files = sorted(set(readings["file_id"].to_pylist()))
+    document = json.dumps({"inputs": sorted(inputs), "files": files})
+    data = parquet_bytes(sorted_readings(readings), {lake_reader.COMPACTION_METADATA.decode(): document},
+                         sorted_rows=True)
+    s3_objects.put_bytes(bucket, key, data)
+    return len(data)
+
+
+def delete_objects(bucket: str, keys: list[str]) -> None:
+    """Delete these objects with as few requests as possible (the window in which a reader of the raw table
+    sees a compacted object's rows twice is these requests)."""
+    s3 = client("s3")
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        if response.get("Errors"):
+            raise RuntimeError(f"could not delete {len(response['Errors'])} objects: {response['Errors'][0]}")
+
+
+def remove_file_rows(bucket: str, key: str, file_id: str, only: pa.Table | None = None) -> int:
+    """Rewrite a compacted object in place without this file's rows (or, with `only`, without those of its rows
+    whose identity `only` lists): one PUT of the same key, so readers see the old object or the new one, never
+    neither. An object left empty is deleted. Returns how many rows went."""
+    table = lake_reader.read_parquet(bucket, key)
+    mine = pc.equal(table["file_id"], pa.scalar(file_id))
+    if only is not None and only.num_rows:
+        identity = only.select(lake_reader.ROW_IDENTITY).group_by(lake_reader.ROW_IDENTITY).aggregate([])
+        marked = table.append_column("_row", pa.array(range(table.num_rows), pa.int64()))
+        hits = marked.filter(mine).join(identity, lake_reader.ROW_IDENTITY, join_type="left semi")["_row"]
+        mine = pc.is_in(marked["_row"], value_set=hits.combine_chunks())
+    elif only is not None:
+        return 0
+    kept = table.filter(pc.invert(mine))
+    removed = table.num_rows - kept.num_rows
+    if removed == 0:
+        return 0
+    if kept.num_rows == 0:
+        s3_objects.delete(bucket, key)
+        return removed
+    metadata = json.loads((table.schema.metadata or {}).get(lake_reader.COMPACTION_METADATA, b"{}"))
+    inputs = [name for name in metadata.get("inputs", []) if lake_layout.file_of(name) != file_id]
+    write_compacted(bucket, key, kept.replace_schema_metadata(None), inputs)
+    return removed
 
 
 def write_rejected(bucket: str, feed: str, file_id: str, chunk_index: int, rejected: pa.Table) -> str | None:

@@ -6,6 +6,10 @@ import os
 from dataclasses import dataclass
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024**3  # infra/variables.tf max_file_bytes: what Validate reads within its timeout
+DEFAULT_DISTRIBUTED_MAP_THRESHOLD = 40  # infra/variables.tf distributed_map_threshold (chunks)
+DEFAULT_AGGREGATE_SHARD_METERS = 20000  # infra/variables.tf aggregate_shard_meters
+DEFAULT_AGGREGATE_SHARDS = 16  # infra/variables.tf aggregate_shards
+DEFAULT_WRITE_THREADS = 8  # infra/variables.tf totals_write_threads: BatchWriteItem requests in flight per function
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,10 @@ class Settings:
     max_file_bytes: int
     lease_seconds: int
     reject_alert_ratio: float
+    distributed_map_threshold: int = DEFAULT_DISTRIBUTED_MAP_THRESHOLD  # more chunks than this: Distributed Map
+    aggregate_shard_meters: int = DEFAULT_AGGREGATE_SHARD_METERS  # more meters than this: aggregate in shards
+    aggregate_shards: int = DEFAULT_AGGREGATE_SHARDS
+    write_threads: int = DEFAULT_WRITE_THREADS
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -31,4 +39,8 @@ class Settings:
             max_file_bytes=int(env.get("MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
             lease_seconds=int(env.get("LEASE_SECONDS", 900)),
             reject_alert_ratio=float(env.get("REJECT_ALERT_RATIO", 0.01)),
+            distributed_map_threshold=int(env.get("DISTRIBUTED_MAP_THRESHOLD", DEFAULT_DISTRIBUTED_MAP_THRESHOLD)),
+            aggregate_shard_meters=int(env.get("AGGREGATE_SHARD_METERS", DEFAULT_AGGREGATE_SHARD_METERS)),
+            aggregate_shards=int(env.get("AGGREGATE_SHARDS", DEFAULT_AGGREGATE_SHARDS)),
+            write_threads=int(env.get("TOTALS_WRITE_THREADS", DEFAULT_WRITE_THREADS)),
         )

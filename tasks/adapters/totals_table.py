@@ -71,17 +71,18 @@ def _write_batch(table: str, batch: list[dict[str, Any]]) -> None:
     raise TransientError(f"{table}: {len(pending[table])} items still unprocessed after {MAX_BATCH_ROUNDS} rounds")
 
 
-def _run_batches(table: str, requests: list[dict[str, Any]]) -> int:
-    with ThreadPoolExecutor(max_workers=WRITE_THREADS) as pool:
+def _run_batches(table: str, requests: list[dict[str, Any]], threads: int = WRITE_THREADS) -> int:
+    """At most `threads` BatchWriteItem requests in flight (the function's share of the table's capacity)."""
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         list(pool.map(lambda batch: _write_batch(table, batch), _batches(requests)))
     return len(requests)
 
 
-def put_totals(table: str, totals: Iterable[DailyTotal]) -> int:
-    """Write every total with BatchWriteItem (25 a request, in parallel); returns the item count."""
+def put_totals(table: str, totals: Iterable[DailyTotal], threads: int = WRITE_THREADS) -> int:
+    """Write every total with BatchWriteItem (25 a request, `threads` in parallel); returns the item count."""
     requests = [{"PutRequest": {"Item": {k: _serializer.serialize(v) for k, v in t.item().items()}}}
                 for t in totals]
-    return _run_batches(table, requests)
+    return _run_batches(table, requests, threads)
 
 
 def delete_file_totals(table: str, keys: Iterable[tuple[str, str]]) -> int:

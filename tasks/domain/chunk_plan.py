@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tasks.domain import lake_layout
 from tasks.domain.errors import InvalidFile
 from tasks.domain.feed_spec import FeedSpec
 from tasks.domain.file_inspection import NEWLINE, ContentInspector, check_header
@@ -39,6 +40,20 @@ class ChunkPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChunkPlan:
         return cls(**{**data, "chunks": [Chunk(**chunk) for chunk in data["chunks"]]})
+
+    def items(self) -> list[dict[str, int]]:
+        """One Map item per chunk: what Transform Chunk needs to read its byte range."""
+        return [{"index": c.index, "start": c.start, "end": c.end, "first_line": c.first_line} for c in self.chunks]
+
+
+def chunk_items_key(file_id: str) -> str:
+    """The plan's Map items as a JSON array: the Distributed Map's ItemReader reads it (InputType JSON)."""
+    return f"{lake_layout.work_prefix(file_id)}chunk-items.json"
+
+
+def chunk_result_key(file_id: str, chunk_index: int) -> str:
+    """What one Transform Chunk returned (its counts), for an Aggregate that does not get the Map's output."""
+    return f"{lake_layout.work_prefix(file_id)}results/chunk-{chunk_index:05d}.json"
 
 
 def _line_runs(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:

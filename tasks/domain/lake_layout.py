@@ -17,6 +17,40 @@ def curated_key(feed: str, reading_date: str, file_id: str, chunk_index: int) ->
     return f"{curated_prefix(feed, reading_date)}{file_id}-{chunk_index:05d}.parquet"
 
 
+COMPACTED_PREFIX = "compacted-"
+
+
+def compacted_key(feed: str, reading_date: str, digest: str) -> str:
+    """A compaction's output, in the partition of its inputs; the digest is fixed by the inputs, so a rerun of
+    the same compaction writes the same key again instead of a second copy (tasks.domain.compaction_plan)."""
+    return f"{curated_prefix(feed, reading_date)}{COMPACTED_PREFIX}{digest}.parquet"
+
+
+def object_name(key: str) -> str:
+    return key.rsplit("/", 1)[-1]
+
+
+def is_hidden(key: str) -> bool:
+    """Athena, Hive and pyarrow datasets skip objects whose name starts with "_" or "."."""
+    return object_name(key).startswith(("_", "."))
+
+
+def is_compacted(key: str) -> bool:
+    return object_name(key).startswith(COMPACTED_PREFIX)
+
+
+def file_of(key: str) -> str | None:
+    """The file id in a chunk object's name, <file_id>-<chunk>.parquet; None for a compacted object, whose
+    rows belong to several files (its file_id column says which)."""
+    if is_compacted(key):
+        return None
+    return object_name(key).rsplit("-", 1)[0]
+
+
+def day_of(key: str) -> str:
+    return key.split("reading_date=", 1)[1].split("/", 1)[0]
+
+
 def rejected_key(feed: str, file_id: str, chunk_index: int) -> str:
     return f"rejected/{feed}/{file_id}/chunk-{chunk_index:05d}.csv"
 

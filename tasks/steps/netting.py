@@ -19,8 +19,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasks.adapters import lake_reader, totals_table
+from tasks.adapters import lake_reader, lake_writer, totals_table
 from tasks.adapters.totals_table import ALL_METERS, DailyTotal
+from tasks.domain import lake_layout
 from tasks.domain.supersession import NETTED, contribution, newer_redeliveries, older_deliveries
 from tasks.steps.file_ref import FileRef
 
@@ -32,16 +33,13 @@ class CommittedLake:
     days: list[str]
     deliveries: pa.Table  # DELIVERY_COLUMNS and reading_date of committed files other than this one
     feed_days: list[dict[str, Any]]  # their feed-day items of these days
-    own_objects: list[tuple[str, str]]  # (day, key) of this file's curated objects there
-
-
-def _file_of(key: str) -> str:
-    """The file id in a curated object's name, <file_id>-<chunk>.parquet."""
-    return key.rsplit("/", 1)[-1].rsplit("-", 1)[0]
+    own_objects: list[tuple[str, str]]  # (day, key) of this file's chunk objects there
+    own_compacted: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # compacted objects holding its rows
 
 
 def committed_lake(file: FileRef, days: list[str], table: str) -> CommittedLake:
-    """One Query for the feed-day items of these days, one listing a day, the committed files' Parquet read."""
+    """One Query for the feed-day items of these days, one listing a day, the committed files' Parquet read
+    (their chunk objects, and their rows in compacted objects: tasks.steps.compact_partition)."""
     if not days:
         return CommittedLake(days=[], deliveries=pa.table({}), feed_days=[], own_objects=[])
     wanted = set(days)
@@ -49,13 +47,35 @@ def committed_lake(file: FileRef, days: list[str], table: str) -> CommittedLake:
              if item["day"] in wanted and item["file_id"] != file.file_id]
     committed = {item["file_id"] for item in items}
     objects = lake_reader.day_objects(file.bucket, file.feed, sorted(wanted), file.file_id)
-    theirs = [(day, key) for day, key in objects.others if _file_of(key) in committed]
-    return CommittedLake(days=sorted(wanted), deliveries=lake_reader.read_deliveries(file.bucket, theirs),
-                         feed_days=items, own_objects=objects.own)
+    theirs = [(day, key) for day, key in objects.others if lake_layout.file_of(key) in committed]
+    theirs += objects.compacted if committed else []
+    return CommittedLake(days=sorted(wanted), deliveries=lake_reader.read_deliveries(file.bucket, theirs, committed),
+                         feed_days=items, own_objects=objects.own, own_compacted=objects.holding)
+
+
+def own_rows(file: FileRef, lake: CommittedLake) -> pa.Table:
+    """All of the file's curated readings in these days: its chunk objects and its rows in compacted objects
+    (a rerun's fresh chunk objects and the compacted copy of the same rows count once)."""
+    return lake_reader.read_deliveries(file.bucket, lake.own_objects + lake.own_compacted, {file.file_id})
+
+
+def drop_compacted_copies(file: FileRef, lake: CommittedLake) -> int:
+    """A rerun of a file whose rows were compacted wrote them again as chunk objects: take out of the compacted
+    objects the rows its chunk objects now hold, so no reading is in `readings` twice. Called by its Aggregate
+    under the netting lease, once every chunk is written; rows its chunk objects do not hold stay where they are."""
+    if not lake.own_compacted:
+        return 0
+    fresh = lake_reader.read_deliveries(file.bucket, lake.own_objects)
+    if fresh.num_rows == 0:
+        return 0
+    return sum(lake_writer.remove_file_rows(file.bucket, key, file.file_id, only=fresh)
+               for _, key in lake.own_compacted)
 
 
 def own_deliveries(file: FileRef, lake: CommittedLake, meters: pa.Array) -> pa.Table:
-    """The file's own curated readings of these days, read only when a committed file shares one of its meters."""
+    """The file's own curated readings of these days, read only when a committed file shares one of its meters.
+    (Aggregate calls this under the lease with every chunk written: a rerun's compacted copies go first.)"""
+    drop_compacted_copies(file, lake)
     if lake.deliveries.num_rows == 0 or not pc.any(pc.is_in(lake.deliveries["meter_id"], value_set=meters)).as_py():
         return pa.table({})
     return lake_reader.read_deliveries(file.bucket, lake.own_objects)

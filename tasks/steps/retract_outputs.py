@@ -9,7 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tasks.adapters import lake_reader, lake_writer, netting_lease, s3_objects, totals_table
+from tasks.adapters import lake_writer, netting_lease, s3_objects, totals_table
 from tasks.adapters.settings import Settings
 from tasks.adapters.totals_table import ALL_METERS
 from tasks.domain import lake_layout
@@ -33,10 +33,6 @@ class _Footprint:
         return not (self.days or self.objects)
 
 
-def _day_of(key: str) -> str:
-    return key.split("reading_date=", 1)[1].split("/", 1)[0]
-
-
 def _footprint(file: FileRef, settings: Settings, whole_history: bool) -> _Footprint:
     """From work/ (partial totals and chunk manifests, kept 7 days) and, over those days or with whole_history
     over all days, from the file's feed-day items, which stay as long as its totals do."""
@@ -45,7 +41,7 @@ def _footprint(file: FileRef, settings: Settings, whole_history: bool) -> _Footp
     objects = set(lake_writer.written_outputs(file.bucket, file.file_id))
     objects |= set(s3_objects.list_keys(file.bucket, lake_layout.rejected_key(file.feed, file.file_id, 0)
                                         .rpartition("/")[0] + "/"))
-    days = {row["day"] for row in meter_day} | {_day_of(key) for key in objects if "reading_date=" in key}
+    days = {row["day"] for row in meter_day} | {lake_layout.day_of(key) for key in objects if "reading_date=" in key}
     first, last = (FIRST_DAY, LAST_DAY) if whole_history or not days else (min(days), max(days))
     items = [item for item in totals_table.query_days(settings.totals_table, file.feed, ALL_METERS, first, last)
              if item["file_id"] == file.file_id] if whole_history or days else []
@@ -74,15 +70,18 @@ def retract_outputs(file: FileRef, settings: Settings, whole_history: bool = Fal
     that stopped half-way finds the file again (and what makes other files still net against it until then)."""
     footprint = _footprint(file, settings, whole_history)
     if footprint.empty():
-        return {"objects_deleted": 0, "items_deleted": 0, "renetted_files": []}
+        return {"objects_deleted": 0, "items_deleted": 0, "renetted_files": [], "compacted_rewritten": 0}
     table = settings.totals_table
     with netting_lease.held(table, file.feed, file.execution):
         lake = netting.committed_lake(file, footprint.days, table)
-        own = lake_reader.read_deliveries(file.bucket, lake.own_objects)
+        own = netting.own_rows(file, lake)
         items = totals_table.delete_file_totals(table, _meter_day_keys(file, footprint, own))
         renetted = netting.renet_newer(file, own, lake.deliveries, lake, table)
         objects = sorted(footprint.objects | {key for _, key in lake.own_objects})
         for key in objects:
             s3_objects.delete(file.bucket, key)
+        for _, key in lake.own_compacted:  # its rows in compacted objects: the objects rewritten without them
+            lake_writer.remove_file_rows(file.bucket, key, file.file_id)
         items += totals_table.delete_file_totals(table, _keys(file, ALL_METERS, footprint.feed_days))
-    return {"objects_deleted": len(objects), "items_deleted": items, "renetted_files": renetted}
+    return {"objects_deleted": len(objects), "items_deleted": items, "renetted_files": renetted,
+            "compacted_rewritten": len(lake.own_compacted)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tasks.adapters import lake_writer, s3_objects
+from tasks.domain.chunk_plan import chunk_result_key
 from tasks.domain.daily_totals import partial_daily_totals
 from tasks.domain.feed_spec import load_feed_spec
 from tasks.domain.reading_parser import parse_chunk
@@ -12,7 +13,8 @@ from tasks.steps.file_ref import FileRef
 
 
 def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
-    """Every output key is fixed by (file, chunk, date), so a retry or rerun overwrites, never adds."""
+    """Every output key is fixed by (file, chunk, date), so a retry or rerun overwrites, never adds. The result is
+    also stored in work/ for an Aggregate after the Distributed Map, whose output the state does not keep."""
     spec = load_feed_spec(file.feed)
     index = int(chunk["index"])
     body = s3_objects.read_range(file.bucket, file.content_key, int(chunk["start"]), int(chunk["end"]))
@@ -21,7 +23,7 @@ def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
     rejected = lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
     lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings, parsed.duplicates))
     lake_writer.write_chunk_outputs(file.bucket, file.file_id, index, objects + ([rejected] if rejected else []))
-    return {
+    result = {
         "index": index,
         "rows_loaded": parsed.readings.num_rows,
         "rows_rejected": parsed.rejected.num_rows,
@@ -30,6 +32,8 @@ def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
         "bytes": len(body),
         "rejected_rules": _count_rules(parsed.rejected),
     }
+    s3_objects.put_json(file.bucket, chunk_result_key(file.file_id, index), result)
+    return result
 
 
 def _count_rules(rejected: Any) -> dict[str, int]:

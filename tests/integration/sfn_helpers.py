@@ -18,12 +18,12 @@ def render_definition(asl_path: Path = ASL_PATH, account: str = "123456789012", 
                       map_concurrency: int = 4) -> str:
     """The definition with every ${...} placeholder filled, as Terraform's templatefile() does.
 
-    `<Name>FunctionArn` becomes the ARN of a function `test-<name>`, `MapConcurrency` the number given, and any
-    other placeholder `test-<Name>`.
+    `<Name>FunctionArn` becomes the ARN of a function `test-<name>`, `<Name>Concurrency` the number given, and
+    any other placeholder `test-<Name>`.
     """
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
-        if name == "MapConcurrency":
+        if name.endswith("Concurrency"):
             return str(map_concurrency)
         if name.endswith(FUNCTION_ARN_SUFFIX):
             function = name.removesuffix(FUNCTION_ARN_SUFFIX).lower()

@@ -12,8 +12,8 @@ from tests.integration.asl_paths import FAILS, SCOPE_ENDS, Edge, declared_edges,
 from tests.integration.sfn_helpers import render_definition
 
 INGEST = json.loads(render_definition())
-TASKS = ("Register File", "Validate File", "Transform Chunk", "Aggregate Totals", "Finalize File", "Quarantine File",
-         "Record Failure")
+TASKS = ("Register File", "Validate File", "Transform Chunk", "Transform Chunk (Distributed)", "Aggregate Totals",
+         "Aggregate Shard", "Commit Feed Totals", "Finalize File", "Quarantine File", "Record Failure")
 
 
 def entered(name: str) -> dict[str, Any]:
@@ -41,9 +41,14 @@ def test_the_ingest_machine_declares_each_transition_once() -> None:
     assert Edge("Transform Chunks", "Catch[1] States.ALL", "Record Failure") in edges
     assert Edge("Transform Chunk", "End", SCOPE_ENDS) in edges
     assert Edge("Load Failed", "Fail", FAILS) in edges
+    assert Edge("Many Chunks?", "Choice", "Transform Chunks (Distributed)") in edges
+    assert Edge("Transform Chunks (Distributed)", "Next", "Aggregate Totals") in edges
+    assert Edge("Aggregate in Shards?", "Choice", "Aggregate Shards") in edges
+    assert Edge("Aggregate in Shards?", "Choice", "Finalize File") in edges
+    assert Edge("Aggregate Shards", "Next", "Commit Feed Totals") in edges
 
 
-NETTING_TASKS = {"Aggregate Totals", "Quarantine File", "Record Failure"}
+NETTING_TASKS = {"Aggregate Totals", "Aggregate Shard", "Commit Feed Totals", "Quarantine File", "Record Failure"}
 
 
 TIMEOUT_ERRORS = ("Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout", "Lambda.Unknown")
@@ -64,7 +69,7 @@ def test_every_task_retries_five_errors_and_timeouts_and_can_run_out_of_retries(
 
 def test_only_states_without_a_catch_all_can_fail_the_execution() -> None:
     uncaught = {edge.source for edge in declared_edges(INGEST) if edge.via == "uncaught"}
-    assert uncaught == {"Transform Chunk", "Record Failure"}
+    assert uncaught == {"Transform Chunk", "Transform Chunk (Distributed)", "Aggregate Shard", "Record Failure"}
 
 
 def test_a_state_added_without_a_test_case_leaves_its_edges_untaken() -> None:

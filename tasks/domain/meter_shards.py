@@ -1,0 +1,72 @@
+"""Splitting one file's aggregation by meter: a stable shard of each meter id, and the exact feed-day sums.
+
+A meter's shard is crc32(meter_id) mod the shard count: the same on every run, process and machine (never
+Python's salted hash()). Netting is per meter (a reading only ever replaces a delivery of the same meter and
+interval), so shards of a file never share a meter-day item; their feed-day (all meters) sums add up exactly,
+and meters counted per shard add up too because no meter is in two shards.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tasks.domain import lake_layout
+from tasks.domain.daily_totals import FEED_DAY_SCHEMA
+
+_SUMMED = ["kwh", "readings", "anomalies", "duplicates", "meters"]
+
+
+def shard_of(meter_id: str, shards: int) -> int:
+    """The shard (0 .. shards-1) of a meter: stable across processes and Python versions."""
+    return zlib.crc32(meter_id.encode("utf-8")) % shards if shards > 1 else 0
+
+
+def shard_count(meters: int, shard_meters: int, max_shards: int) -> int:
+    """1 when the file has at most shard_meters meters; else enough shards for shard_meters each, at most
+    max_shards (a shard then holds more)."""
+    if meters <= shard_meters or max_shards <= 1:
+        return 1
+    return min(max_shards, -(-meters // max(1, shard_meters)))
+
+
+def shard_column(meter_ids: pa.Array | pa.ChunkedArray, shards: int) -> pa.Array:
+    """The shard of each meter id, as an int32 array beside the ids."""
+    ids = meter_ids.to_pylist()
+    return pa.array([shard_of(meter_id, shards) for meter_id in ids], pa.int32())
+
+
+def split(meter_day: pa.Table, shards: int) -> list[pa.Table]:
+    """The meter-day rows of each shard (every row in exactly one, order kept)."""
+    column = shard_column(meter_day["meter_id"], shards)
+    return [meter_day.filter(pc.equal(column, shard)) for shard in range(shards)]
+
+
+def combine_feed_days(parts: list[pa.Table]) -> pa.Table:
+    """The feed-day totals of a file from its shards' feed-day totals: counts and kWh summed (meters too:
+    shards share no meter), the day's expected intervals kept."""
+    if not parts:
+        return FEED_DAY_SCHEMA.empty_table()
+    table = pa.concat_tables([part.cast(FEED_DAY_SCHEMA) for part in parts])
+    grouped = table.group_by(["channel", "day"]).aggregate([(name, "sum") for name in _SUMMED]
+                                                           + [("expected", "max")])
+    result = pa.table({"channel": grouped["channel"], "day": grouped["day"],
+                       **{name: grouped[f"{name}_sum"] for name in _SUMMED}, "expected": grouped["expected_max"]})
+    return result.select(FEED_DAY_SCHEMA.names).cast(FEED_DAY_SCHEMA).sort_by([("channel", "ascending"),
+                                                                               ("day", "ascending")])
+
+
+def shards_prefix(file_id: str) -> str:
+    return f"{lake_layout.work_prefix(file_id)}shards/"
+
+
+def shard_input_key(file_id: str, shard: int) -> str:
+    """The meter-day totals (net of the file's own repeats) one shard aggregates."""
+    return f"{shards_prefix(file_id)}meter-day-{shard:04d}.parquet"
+
+
+def shard_feed_day_key(file_id: str, shard: int) -> str:
+    """One shard's netted feed-day sums, combined once every shard is done."""
+    return f"{shards_prefix(file_id)}feed-day-{shard:04d}.parquet"
