@@ -1,7 +1,7 @@
 ################################################################################
 # Task functions
 #
-# Seven functions from one zip (gridflow.lambda_bundle builds it reproducibly;
+# The functions of local.functions, from one zip (gridflow.lambda_bundle builds it reproducibly;
 # hashicorp/archive is not needed). Handler: tasks.handlers.<name>.handler.
 # pandas/pyarrow and Powertools come from the AWS managed layers.
 ################################################################################

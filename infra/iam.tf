@@ -241,6 +241,16 @@ locals {
       DecryptData  = local.decrypt_data
       PublishAlert = local.publish_alert
     })
+
+    # The audit item is read, marked RETRACTING and closed with the attempt log
+    # in transactions, which are authorised per item action.
+    retract = merge(local.retract_statements, {
+      RecordRetraction = {
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+      DecryptData = local.decrypt_data
+    })
   }
 
   # DecryptTables for the functions that call DynamoDB (any dynamodb: action).

@@ -21,39 +21,53 @@ locals {
 
   bucket_name = "${local.prefix}-data-${local.account_id}"
 
-  # The task functions: one zip, one handler module each, one role each.
+  # The functions: one zip, one handler module each, one role each; `workflow`
+  # is the state machine that invokes it (and the only one allowed to).
   functions = {
     register = {
       description = "Identify an inbound file and take its lease in the audit table"
+      workflow    = "ingest"
       timeout     = 60
     }
     validate = {
       description = "Check a file against its feed contract and plan its chunks"
+      workflow    = "ingest"
       timeout     = 300
     }
     transform_chunk = {
       description = "Parse one byte range to curated Parquet, rejected rows and partial totals"
+      workflow    = "ingest"
       timeout     = 300
     }
     aggregate = {
       description = "Combine partial totals and write them idempotently to DynamoDB"
+      workflow    = "ingest"
       timeout     = 300
     }
     finalize = {
       description = "Archive the original under raw/, record the load and alert on thresholds"
+      workflow    = "ingest"
       timeout     = 300
     }
     quarantine = {
       description = "Move an untrusted file to quarantine/ with the reason"
+      workflow    = "ingest"
       timeout     = 300
     }
     record_failure = {
       description = "Record a failed execution in the audit table and alert"
-      timeout     = 60
+      workflow    = "ingest"
+      timeout     = 300 # it takes a failed load back out and re-nets, as retract does
+    }
+    retract = {
+      description = "Take a file's daily totals and lake rows back out, re-net newer files, record it in the audit"
+      workflow    = "retract"
+      timeout     = 300 # under tasks.adapters.netting_lease.LEASE_SECONDS (330)
     }
   }
 
-  function_names = { for k, _ in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }
+  function_names   = { for k, _ in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }
+  ingest_functions = [for k, v in local.functions : k if v.workflow == "ingest"]
 
   # Where this stack's log groups live: the data key's policy lets CloudWatch
   # Logs encrypt these, and no other log groups.

@@ -38,7 +38,7 @@ data "aws_iam_policy_document" "state_machine" {
     sid     = "InvokeTaskFunctions"
     actions = ["lambda:InvokeFunction"]
     resources = flatten([
-      for fn in aws_lambda_function.task : [fn.arn, "${fn.arn}:*"]
+      for name in local.ingest_functions : [aws_lambda_function.task[name].arn, "${aws_lambda_function.task[name].arn}:*"]
     ])
   }
 

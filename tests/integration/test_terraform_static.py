@@ -179,6 +179,26 @@ def test_no_role_grants_wildcard_actions_or_needless_star_resources(stack: Stack
 
 
 @pytest.mark.e2e
+def test_each_state_machine_invokes_only_its_own_functions(stack: Stack) -> None:
+    """The ingest machine cannot run a retraction, nor the retract machine a load."""
+    sfn, iam = stack.client("stepfunctions"), stack.client("iam")
+    prefix = f"gridflow-{stack.environment}-"
+    invocable = {}
+    for page in sfn.get_paginator("list_state_machines").paginate():
+        for machine in page["stateMachines"]:
+            if machine["name"].startswith(prefix):
+                role = sfn.describe_state_machine(stateMachineArn=machine["stateMachineArn"])["roleArn"]
+                invocable[machine["name"].removeprefix(prefix)] = {
+                    resource.rsplit(":function:", 1)[-1].split(":")[0].removeprefix(prefix)
+                    for statement in _role_statements(iam, role.rsplit("/", 1)[-1])
+                    if "lambda:InvokeFunction" in _as_list(statement["Action"])
+                    for resource in _as_list(statement["Resource"])}
+    assert invocable["ingest"] == {"register", "validate", "transform-chunk", "aggregate", "finalize", "quarantine",
+                                   "record-failure"}
+    assert invocable["retract"] == {"retract"}
+
+
+@pytest.mark.e2e
 def test_the_data_key_is_used_only_through_s3_and_dynamodb(stack: Stack, function_roles: dict[str, str]) -> None:
     iam = stack.client("iam")
     for role in function_roles.values():
