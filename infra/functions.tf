@@ -52,7 +52,7 @@ resource "aws_lambda_function" "task" {
   handler          = "tasks.handlers.${each.key}.handler"
   runtime          = "python3.12"
   architectures    = ["x86_64"]
-  memory_size      = 1024
+  memory_size      = try(each.value.memory_mb, 1024)
   timeout          = each.value.timeout
   # AWS managed layers of other accounts. moto workaround: moto only accepts
   # layers published to itself; gridflow.emulator.terraform_shims lets it take

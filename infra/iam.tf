@@ -251,6 +251,33 @@ locals {
       }
       DecryptData = local.decrypt_data
     })
+
+    compact = {
+      # list_objects_v2 of curated/readings/ (feeds, with a delimiter) and of
+      # the day partitions
+      ListLake = {
+        actions    = ["s3:ListBucket"]
+        resources  = [aws_s3_bucket.data.arn]
+        conditions = [{ test = "StringLike", variable = "s3:prefix", values = ["curated/readings/*"] }]
+      }
+      # read the inputs (and compacted objects' footers), write the compacted
+      # object, delete the inputs (DeleteObjects is authorised as s3:DeleteObject)
+      RewriteLake = {
+        actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+        resources = [local.s3_prefix_arn.curated]
+      }
+      UseDataKey = local.use_data_key
+      # only files whose audit status is LOADED are compacted
+      ReadFileStatus = {
+        actions   = ["dynamodb:GetItem"]
+        resources = [aws_dynamodb_table.audit.arn]
+      }
+      # the feed's netting lease: conditional PutItem, conditional DeleteItem
+      HoldNettingLease = {
+        actions   = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        resources = [aws_dynamodb_table.daily_totals.arn]
+      }
+    }
   }
 
   # DecryptTables for the functions that call DynamoDB (any dynamodb: action).

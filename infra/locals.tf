@@ -64,6 +64,12 @@ locals {
       workflow    = "retract"
       timeout     = 300 # under tasks.adapters.netting_lease.LEASE_SECONDS (330)
     }
+    compact = {
+      description = "List the lake partitions to compact; merge one partition's small objects under the feed's netting lease"
+      workflow    = "compact"
+      timeout     = 300 # under tasks.adapters.netting_lease.LEASE_SECONDS (330)
+      memory_mb   = var.compaction_memory_mb
+    }
   }
 
   function_names   = { for k, _ in local.functions : k => "${local.prefix}-${replace(k, "_", "-")}" }

@@ -244,7 +244,7 @@ variable "compaction_memory_mb" {
 }
 
 variable "compaction_schedule_enabled" {
-  description = "Whether the schedule starts the compaction (always off on the local emulator, see compaction.tf)."
+  description = "Whether the nightly schedule starts the compaction."
   type        = bool
   default     = true
 }

@@ -42,6 +42,13 @@ def sorted_readings(table: pa.Table) -> pa.Table:
     return table.sort_by(CURATED_SORT + ties)
 
 
+def chunk_output_keys(feed: str, file_id: str, chunk_index: int, readings: pa.Table, rejected: pa.Table) -> list[str]:
+    """Every lake object the chunk's writes will put: known once it is parsed, before the first write."""
+    days = pc.unique(readings["reading_date"]).to_pylist() if readings.num_rows else []
+    keys = [lake_layout.curated_key(feed, day.isoformat(), file_id, chunk_index) for day in days]
+    return keys + ([lake_layout.rejected_key(feed, file_id, chunk_index)] if rejected.num_rows else [])
+
+
 def write_curated(bucket: str, feed: str, file_id: str, chunk_index: int, readings: pa.Table) -> list[str]:
     """One Parquet object per reading date, at a key fixed by (file, chunk, date): a rerun overwrites."""
     keys = []

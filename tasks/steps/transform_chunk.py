@@ -19,10 +19,12 @@ def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
     index = int(chunk["index"])
     body = s3_objects.read_range(file.bucket, file.content_key, int(chunk["start"]), int(chunk["end"]))
     parsed = parse_chunk(spec, body, int(chunk["first_line"]), file.file_id, file.delivered_at, file.name)
+    # The manifest first: a try that dies between two writes leaves nothing Record Failure cannot find.
+    lake_writer.write_chunk_outputs(file.bucket, file.file_id, index, lake_writer.chunk_output_keys(
+        file.feed, file.file_id, index, parsed.readings, parsed.rejected))
     objects = lake_writer.write_curated(file.bucket, file.feed, file.file_id, index, parsed.readings)
-    rejected = lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
+    lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
     lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings, parsed.duplicates))
-    lake_writer.write_chunk_outputs(file.bucket, file.file_id, index, objects + ([rejected] if rejected else []))
     result = {
         "index": index,
         "rows_loaded": parsed.readings.num_rows,

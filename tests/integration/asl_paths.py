@@ -108,6 +108,7 @@ class _Visit:
     state: str | None = None
     error: str | None = None
     retries: Counter[int] = field(default_factory=Counter)
+    caught: str | None = None  # the error a Catch led here with (a Fail state's ErrorPath may pass it on)
 
 
 def taken_edges(definition: dict[str, Any], events: Iterable[dict[str, Any]]) -> set[Edge]:
@@ -121,7 +122,7 @@ def taken_edges(definition: dict[str, Any], events: Iterable[dict[str, Any]]) ->
             name = event["stateEnteredEventDetails"]["name"]
             if visit.state is not None:
                 edges |= _leaving(states[visit.state], visit, name)
-            visits[-1] = _Visit(state=name)
+            visits[-1] = _Visit(state=name, caught=visit.error)
         elif kind == "TaskFailed":
             visit.error = event["taskFailedEventDetails"]["error"]
         elif kind == "TaskScheduled" and visit.error is not None:
@@ -132,11 +133,18 @@ def taken_edges(definition: dict[str, Any], events: Iterable[dict[str, Any]]) ->
             iteration = visits.pop()
             if kind == "MapIterationAborted":
                 continue
-            edges |= _leaving(states[_current(iteration)], iteration, FAILS if iteration.error else SCOPE_ENDS)
-            visits[-1].error = iteration.error
+            failed = kind == "MapIterationFailed"
+            edges |= _leaving(states[_current(iteration)], iteration, FAILS if failed else SCOPE_ENDS)
+            visits[-1].error = iteration.error or (_failed_with(states[_current(iteration)], iteration) if failed
+                                                    else None)
         elif kind in ("ExecutionSucceeded", "ExecutionFailed"):
             edges |= _leaving(states[_current(visit)], visit, FAILS if kind == "ExecutionFailed" else SCOPE_ENDS)
     return edges
+
+
+def _failed_with(state: dict[str, Any], visit: _Visit) -> str | None:
+    """The error a Fail state ended its scope with: its Error, or (ErrorPath) the error a Catch led it with."""
+    return state.get("Error", visit.caught) if state["Type"] == "Fail" else None
 
 
 def _current(visit: _Visit) -> str:

@@ -27,6 +27,7 @@ import boto3
 import pytest
 
 from gridflow.emulator.process import EmulatorProcess
+from tasks.steps.failure_cause import failure_cause
 from tests.integration.asl_paths import all_states, declared_edges, taken_edges
 from tests.integration.sfn_helpers import entered_states, history, output_of, render_definition, wait_for_execution
 
@@ -47,6 +48,7 @@ LOADED = (*UNSPLIT, "Finalize File", "Loaded")
 QUARANTINED = ("Quarantine File", "File Quarantined")
 RECORDED = ("Record Failure", "Load Failed")
 FIRST_CHUNK = (*PLANNED, "Transform Chunks", "Transform Chunk")
+FIRST_CHUNK_FAILED = (*FIRST_CHUNK, "Chunk Failed")
 DISTRIBUTED = (*PLANNED, DISTRIBUTED_MAP)
 DISTRIBUTED_LOADED = (*DISTRIBUTED, "Aggregate Totals", "Aggregate in Shards?", "Finalize File", "Loaded")
 SHARDS = (*AGGREGATED, "Aggregate in Shards?", "Aggregate Shards")
@@ -77,9 +79,9 @@ SCENARIOS = (
     Scenario("BadFileQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
     Scenario("UnknownFeedQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
     Scenario("ChunkFailsThenSucceeds", "SUCCEEDED", LOADED),
-    Scenario("ChunkFailsEveryAttempt", "FAILED", (*FIRST_CHUNK, *RECORDED), "LoadFailed"),
-    Scenario("ChunkInvalidQuarantined", "FAILED", (*FIRST_CHUNK, *QUARANTINED), "FileQuarantined"),
-    Scenario("ChunkUnknownFeedQuarantined", "FAILED", (*FIRST_CHUNK, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkFailsEveryAttempt", "FAILED", (*FIRST_CHUNK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ChunkInvalidQuarantined", "FAILED", (*FIRST_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkUnknownFeedQuarantined", "FAILED", (*FIRST_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
     Scenario("AggregateFailsThenSucceeds", "SUCCEEDED", LOADED),
     Scenario("AggregateFailsEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("UnexpectedErrorRecorded", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
@@ -101,7 +103,7 @@ SCENARIOS = (
     Scenario("RecordFailureTimesOutThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("RegisterTimesOutEveryAttempt", "FAILED", ("Register File", "Record Failure"), "Sandbox.Timedout"),
     Scenario("ValidateTimesOutEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
-    Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*FIRST_CHUNK, *RECORDED), "LoadFailed"),
+    Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*FIRST_CHUNK_FAILED, *RECORDED), "LoadFailed"),
     Scenario("AggregateTimesOutEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("FinalizeTimesOutEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", *RECORDED), "LoadFailed"),
     Scenario("QuarantineTimesOutEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
@@ -263,7 +265,15 @@ def test_an_error_that_is_not_transient_is_not_retried(runs: dict[str, Run]) -> 
 def test_quarantine_receives_the_rule_that_failed(runs: dict[str, Run], test_case: str, error: str) -> None:
     caught = runs[test_case].input_of("Quarantine File")["error"]
     assert caught["Error"] == error
-    assert json.loads(caught["Cause"])["errorType"] == error
+    assert failure_cause(caught).error == error
+
+
+def test_a_failed_chunk_is_named_in_the_cause_the_map_passes_on(runs: dict[str, Run]) -> None:
+    """Chunk Failed puts the chunk and its byte range in front of the Lambda's cause (ThreeChunks' first chunk)."""
+    caught = runs["ChunkFailsEveryAttempt"].input_of("Record Failure")["error"]
+    assert caught["Cause"].startswith("chunk 0 (bytes 26-56): ")
+    assert failure_cause(caught).chunk == "chunk 0 (bytes 26-56)"
+    assert failure_cause(runs["ChunkInvalidQuarantined"].input_of("Quarantine File")["error"]).rule == "encoding"
 
 
 def test_the_distributed_map_retries_a_chunk_as_the_inline_map_does(definition: str) -> None:

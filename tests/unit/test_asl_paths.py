@@ -69,7 +69,7 @@ def test_every_task_retries_five_errors_and_timeouts_and_can_run_out_of_retries(
 
 def test_only_states_without_a_catch_all_can_fail_the_execution() -> None:
     uncaught = {edge.source for edge in declared_edges(INGEST) if edge.via == "uncaught"}
-    assert uncaught == {"Transform Chunk", "Transform Chunk (Distributed)", "Aggregate Shard", "Record Failure"}
+    assert uncaught == {"Transform Chunk (Distributed)", "Aggregate Shard", "Record Failure"}
 
 
 def test_a_state_added_without_a_test_case_leaves_its_edges_untaken() -> None:
@@ -103,11 +103,12 @@ def test_an_error_no_retrier_matches_goes_straight_to_the_catch() -> None:
     assert taken_edges(INGEST, events) == {Edge("Aggregate Totals", "Catch[0] States.ALL", "Record Failure")}
 
 
-def test_a_failed_map_iteration_is_caught_by_the_map_with_the_iteration_error() -> None:
+def test_a_failed_map_iteration_is_caught_by_the_map_with_the_error_its_fail_state_passes_on() -> None:
     events = [entered("Transform Chunks"), {"type": "MapIterationStarted"}, entered("Transform Chunk"),
-              *attempts("InvalidFile"), {"type": "MapIterationFailed"}, {"type": "MapStateFailed"},
-              entered("Quarantine File")]
-    assert taken_edges(INGEST, events) == {Edge("Transform Chunk", "uncaught", FAILS),
+              *attempts("InvalidFile"), entered("Chunk Failed"), {"type": "MapIterationFailed"},
+              {"type": "MapStateFailed"}, entered("Quarantine File")]
+    assert taken_edges(INGEST, events) == {Edge("Transform Chunk", "Catch[0] States.ALL", "Chunk Failed"),
+                                           Edge("Chunk Failed", "Fail", FAILS),
                                            Edge("Transform Chunks", "Catch[0] InvalidFile", "Quarantine File")}
 
 
