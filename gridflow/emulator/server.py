@@ -21,10 +21,11 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from gridflow.emulator import fault_injection, moto_patches
+    from gridflow.emulator import fault_injection, invocation_metrics, moto_patches
 
     moto_patches.install()
     fault_injection.install(port)
+    invocation_metrics.install()  # only with GRIDFLOW_BENCH_METRICS set (make bench)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     print(f"emulator ready endpoint={endpoint}", flush=True)
