@@ -263,7 +263,7 @@ def test_a_chunk_that_dies_between_two_lake_writes_leaves_nothing_behind_and_a_r
         stack: Stack, faults: FaultPlan, tmp_path: Path) -> None:
     """Transform Chunk writes its manifest of lake keys first, so a crash after some day objects (here the 4th
     PutObject: the manifest and two of ten days) leaves nothing that Record Failure cannot find."""
-    path = _derived(tmp_path, "lcl_halfhourly/MAC000016.csv", "MACORPHAN", "2013-07-01", "2013-07-10")
+    path = _derived(tmp_path, "lcl_halfhourly/MAC000016.csv", "MACORPHAN", "2013-01-03", "2013-01-12")
     faults.arm({"id": "crash", "function": faults.function("transform_chunk"), "action": "crash",
                 "at_call": "s3.PutObject", "call_number": 4})
     [failed] = commands.ingest(stack, [path], FEED, wait=True)
