@@ -86,9 +86,9 @@ def rerun(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
     return _file_row(stack, item)
 
 
-def _retract_machine_arn(stack: Stack) -> str:
-    """gridflow-<env>-retract, beside the ingest machine (infra/retract.tf)."""
-    return f"{stack.state_machine_arn.rsplit(':', 1)[0]}:gridflow-{stack.environment}-retract"
+def _operator_workflow_arn(stack: Stack, workflow: str) -> str:
+    """gridflow-<env>-<workflow> (retract, compact), beside the ingest machine (infra/operator_workflows.tf)."""
+    return f"{stack.state_machine_arn.rsplit(':', 1)[0]}:gridflow-{stack.environment}-{workflow}"
 
 
 def retract(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def retract(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
     since = datetime.now(timezone.utc) - CLOCK_SKEW
     name = f"retract-{file_id[:16]}-{uuid.uuid4().hex[:8]}"
     arn = stack.client("stepfunctions").start_execution(
-        stateMachineArn=_retract_machine_arn(stack), name=name, input=json.dumps({"file_id": file_id}))["executionArn"]
+        stateMachineArn=_operator_workflow_arn(stack, "retract"), name=name, input=json.dumps({"file_id": file_id}))["executionArn"]
     item = Tracked(key=record["key"], file_id=file_id, execution_arn=arn, status="RUNNING")
     if wait:
         wait_for(stack, [item], since)
@@ -108,11 +108,6 @@ def retract(stack: Stack, file_id: str, wait: bool) -> dict[str, Any]:
     counts = {name: int(output.get(name, 0)) for name in ("objects_deleted", "items_deleted")}
     return {"file_id": file_id, "key": record["key"], "status": status, **counts,
             "renetted_files": output.get("renetted_files", []), "execution": name, "error": item.error}
-
-
-def _compact_machine_arn(stack: Stack) -> str:
-    """gridflow-<env>-compact, beside the ingest machine (infra/compaction.tf)."""
-    return f"{stack.state_machine_arn.rsplit(':', 1)[0]}:gridflow-{stack.environment}-compact"
 
 
 COMPACT_COUNTS = ("objects_before", "objects_after", "merges", "objects_merged", "leftovers_deleted", "rows_merged",
@@ -128,7 +123,7 @@ def compact(stack: Stack, feed: str | None, first_day: str | None, last_day: str
     event = {"feed": feed or "", "from": first_day or "", "to": last_day or "", "lookback_days": 0,
              "target_bytes": target_bytes}
     arn = stack.client("stepfunctions").start_execution(
-        stateMachineArn=_compact_machine_arn(stack), name=name, input=json.dumps(event))["executionArn"]
+        stateMachineArn=_operator_workflow_arn(stack, "compact"), name=name, input=json.dumps(event))["executionArn"]
     item = Tracked(key=name, file_id="", execution_arn=arn, status="RUNNING")
     if wait:
         wait_for(stack, [item], since)

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from tasks.adapters.aws_clients import client
 from tasks.domain.errors import NettingBusy
 
-LEASE_SECONDS = 330  # the longest task function timeout is 300 s (infra/locals.tf, infra/retract.tf)
+LEASE_SECONDS = 330  # the longest task function timeout is 300 s (infra/locals.tf)
 WAIT_SECONDS = 10.0  # how long one invocation waits before handing the wait to the state machine's Retry
 SORT_KEY = "netting"
 
