@@ -32,13 +32,15 @@ FAULTS_ENVIRONMENT = "staging"
 CHUNK_BYTES = 48 * 1024  # MAC000002.csv (664 KB) in 14 chunks
 
 
-def deploy_stack(endpoint: str, port: int, environment: str, chunk_bytes: int) -> Stack:
-    """terraform apply infra/ as `environment` onto the running emulator, its functions cutting small chunks.
+def deploy_stack(endpoint: str, port: int, environment: str, chunk_bytes: int,
+                 extra_variables: dict[str, Any] | None = None) -> Stack:
+    """terraform apply infra/ as `environment` (with `extra_variables`) onto the running emulator, its functions
+    cutting small chunks.
 
     CHUNK_BYTES is set on the deployed functions through the Lambda API, as an operator could: the Terraform
     variable stops at 1 MiB, and the real files are smaller than that. Every function gets it, because the
     in-process functions share one environment."""
-    deploy(endpoint, LOCAL_DIR / f"stack-{port}-{environment}", environment)
+    deploy(endpoint, LOCAL_DIR / f"stack-{port}-{environment}", environment, extra_variables=extra_variables)
     stack = discover(environment=environment, endpoint=endpoint)
     lambdas = stack.client("lambda")
     for function in lambdas.list_functions()["Functions"]:

@@ -22,11 +22,10 @@ import pytest
 from gridflow import commands
 from gridflow.emulator import fault_injection
 from gridflow.executions import Tracked, wait_for
-from gridflow.local_stack import LOCAL_DIR, deploy
-from gridflow.stack import Stack, discover
+from gridflow.stack import Stack
 from tasks.domain.file_identity import file_id_for
-from tests.integration.faults_support import (FaultPlan, dynamodb_totals, failed_task_errors, file_items, file_rows,
-                                              latest_wins, lcl_readings, write_lcl)
+from tests.integration.faults_support import (FaultPlan, deploy_stack, dynamodb_totals, failed_task_errors,
+                                              file_items, file_rows, latest_wins, lcl_readings, write_lcl)
 from tests.integration.sfn_helpers import history
 from tests.real_data import real_file
 
@@ -42,16 +41,7 @@ VARIABLES = {"distributed_map_threshold": 4, "distributed_map_concurrency": 3, "
 
 @pytest.fixture(scope="module")
 def stack(gridflow_up: Any) -> Stack:
-    endpoint, port = gridflow_up.printed["endpoint"], gridflow_up.port
-    deploy(endpoint, LOCAL_DIR / f"stack-{port}-{ENVIRONMENT}", ENVIRONMENT, extra_variables=VARIABLES)
-    stack = discover(environment=ENVIRONMENT, endpoint=endpoint)
-    lambdas = stack.client("lambda")
-    for function in lambdas.list_functions()["Functions"]:
-        if function["FunctionName"].startswith(f"gridflow-{ENVIRONMENT}-"):
-            variables = {**function["Environment"]["Variables"], "CHUNK_BYTES": str(CHUNK_BYTES)}
-            lambdas.update_function_configuration(FunctionName=function["FunctionName"],
-                                                  Environment={"Variables": variables})
-    return stack
+    return deploy_stack(gridflow_up.printed["endpoint"], gridflow_up.port, ENVIRONMENT, CHUNK_BYTES, VARIABLES)
 
 
 @pytest.fixture(scope="module")
