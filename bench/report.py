@@ -83,6 +83,28 @@ def _targets(sizes: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
+PROBE_ORDER = ("transform_chunk", "aggregate", "aggregate_totals", "aggregate_shard", "commit_feed_totals")
+
+
+def _memory_rows(sizes: list[dict[str, Any]]) -> list[list[str]]:
+    """Per probed task, the peak RSS (MiB) of its largest invocation re-run alone, per size."""
+    tasks = {task for size in sizes for task in size["gridflow"]["probe_peak_rss"]}
+    order = [task for task in PROBE_ORDER if task in tasks] + sorted(tasks - set(PROBE_ORDER))
+    return [[task, *(_number(size["gridflow"]["probe_peak_rss"][task] / 2**20, 0)
+                     if task in size["gridflow"]["probe_peak_rss"] else "not run" for size in sizes)]
+            for task in order]
+
+
+def _deployed(sizes: list[dict[str, Any]]) -> str:
+    """The chunk size and aggregate shard size the stack was deployed with (from the run)."""
+    chunk = next((size["gridflow"].get("chunk_bytes") for size in sizes if size["gridflow"].get("chunk_bytes")), None)
+    shard = next((size["gridflow"].get("aggregate_shard_meters") for size in sizes
+                  if size["gridflow"].get("aggregate_shard_meters")), None)
+    parts = [f"chunk {chunk / 2**20:,.0f} MiB" if chunk else None,
+             f"aggregate shards of {shard:,} meters" if shard else None, "Map concurrency 40"]
+    return ", ".join(part for part in parts if part)
+
+
 def _share_rows(sizes: list[dict[str, Any]]) -> list[list[str]]:
     rows = []
     for part in figures.SHARE_PARTS:
@@ -146,7 +168,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Run {results['started']} by `make bench` on {results['cpus']} CPU cores, 24 GiB. The machine was shared "
         f"with other engineers' tests, so it was not idle (1-minute load average before→after each size: {loads}). "
         "Every size ran on a fresh emulator (moto server, Step Functions interpreter, Lambdas in-process) "
-        "deployed by `terraform apply` of infra/ with its defaults (chunk 64 MiB, Map concurrency 40). "
+        f"deployed by `terraform apply` of infra/ with its defaults ({_deployed(sizes)}). "
         "Method and column meanings: docs/benchmark.md. Raw numbers: bench/results.json; chart: bench/results.png.",
         "",
         "## Wall time, throughput, outputs", "",
@@ -156,6 +178,11 @@ def markdown(results: dict[str, Any]) -> str:
                 _main_rows(sizes)),
         "## Targets", "",
         *_table(["target", "measured", "result"], _targets(sizes)),
+        "## Peak memory of one task invocation (MiB)", "",
+        "The largest invocation of each task re-run alone in a fresh process (what Lambda reports as Max Memory "
+        "Used): the widest chunk; Aggregate Totals (unsharded, or the planning call of the sharded path), the "
+        "Aggregate Shard with the most meter-days, Commit Feed Totals. Target < 512 MiB.", "",
+        *_table(["task", *columns], _memory_rows(sizes)),
         "## Share of gridflow's wall time", "",
         *_table(["part", *columns], _share_rows(sizes)),
         "## Per million readings (for the cost model)", "",

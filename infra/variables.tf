@@ -56,7 +56,9 @@ variable "powertools_layer_arn" {
 variable "chunk_bytes" {
   description = "Target size in bytes of one TransformChunk byte range (Validate cuts the file on line boundaries near this size)."
   type        = number
-  default     = 67108864 # 64 MiB
+  # 24 MiB: a chunk's Lambda peaks at ~14 bytes of RSS per CSV byte (make bench,
+  # docs/benchmark.md), so 24 MiB stays under 512 MiB and the functions run at 1 GB.
+  default = 25165824 # 24 MiB
 
   validation {
     condition     = var.chunk_bytes >= 1048576
@@ -128,7 +130,9 @@ variable "distributed_map_concurrency" {
 variable "aggregate_shard_meters" {
   description = "A file with more meters than this is aggregated in shards by a stable hash of the meter id (about this many meters a shard)."
   type        = number
-  default     = 20000
+  # 2,000 meters (60,000 meter-days a month): one aggregate invocation on 6,945
+  # meters x 30 days peaked at 1.2 GB (make bench); a shard of 2,000 stays under 512 MiB.
+  default = 2000
 
   validation {
     condition     = var.aggregate_shard_meters >= 1

@@ -24,8 +24,11 @@ COMPACTION_METADATA = b"gridflow.compaction"  # in a compacted object's footer: 
 ROW_IDENTITY = ["file_id", "source_line", "meter_id", "channel", "interval_start"]
 
 
-def read_parquet(bucket: str, key: str, columns: list[str] | None = None) -> pa.Table:
-    return pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key)), columns=columns)
+def read_parquet(bucket: str, key: str, columns: list[str] | None = None,
+                 meters: list[str] | None = None) -> pa.Table:
+    """The object's rows, or with `meters` only theirs (filtered row group by row group, never all in memory)."""
+    filters = [("meter_id", "in", meters)] if meters is not None else None
+    return pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key)), columns=columns, filters=filters)
 
 
 class _Tail(io.RawIOBase):
@@ -147,11 +150,13 @@ def distinct_rows(table: pa.Table) -> pa.Table:
     return table.take(pc.sort_indices(first["position_min"]))
 
 
-def read_deliveries(bucket: str, objects: list[tuple[str, str]], files: set[str] | None = None) -> pa.Table:
+def read_deliveries(bucket: str, objects: list[tuple[str, str]], files: set[str] | None = None,
+                    meters: list[str] | None = None) -> pa.Table:
     """The delivery columns of these curated objects, with the reading_date their partition gives; with
-    `files`, only those files' rows (a compacted object holds several files); each delivery once."""
+    `files`, only those files' rows (a compacted object holds several files), with `meters` only those meters'
+    rows; each delivery once."""
     def read(item: tuple[str, str]) -> pa.Table:
-        table = read_parquet(bucket, item[1], DELIVERY_COLUMNS)
+        table = read_parquet(bucket, item[1], DELIVERY_COLUMNS, meters)
         if files is not None and lake_layout.is_compacted(item[1]):
             table = table.filter(pc.is_in(table["file_id"], value_set=pa.array(sorted(files), pa.string())))
         day = pa.scalar(date.fromisoformat(item[0]), pa.date32())

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 DEFAULT_MAX_FILE_BYTES = 10 * 1024**3  # infra/variables.tf max_file_bytes: what Validate reads within its timeout
 DEFAULT_DISTRIBUTED_MAP_THRESHOLD = 40  # infra/variables.tf distributed_map_threshold (chunks)
-DEFAULT_AGGREGATE_SHARD_METERS = 20000  # infra/variables.tf aggregate_shard_meters
+DEFAULT_AGGREGATE_SHARD_METERS = 2000  # infra/variables.tf aggregate_shard_meters
 DEFAULT_AGGREGATE_SHARDS = 16  # infra/variables.tf aggregate_shards
 DEFAULT_WRITE_THREADS = 8  # infra/variables.tf totals_write_threads: BatchWriteItem requests in flight per function
 
@@ -35,7 +35,7 @@ class Settings:
             totals_table=env["TOTALS_TABLE"],
             audit_table=env["AUDIT_TABLE"],
             alert_topic_arn=env.get("ALERT_TOPIC_ARN", ""),
-            chunk_bytes=int(env.get("CHUNK_BYTES", 64 * 1024 * 1024)),
+            chunk_bytes=int(env.get("CHUNK_BYTES", 24 * 1024 * 1024)),
             max_file_bytes=int(env.get("MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
             lease_seconds=int(env.get("LEASE_SECONDS", 900)),
             reject_alert_ratio=float(env.get("REJECT_ALERT_RATIO", 0.01)),

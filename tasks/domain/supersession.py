@@ -78,14 +78,16 @@ def superseded(own: pa.Table, older: pa.Table) -> pa.Table:
                      "duplicates": zeros, "expected": zeros}).cast(METER_DAY_SCHEMA)
 
 
-def days_in_several_chunks(partials: list[pa.Table]) -> list[str]:
-    """Days on which two or more chunks gave readings of the same meter and channel: only there can a file
-    repeat an interval in another chunk (each chunk drops its own repeats when it is parsed)."""
+def meters_in_several_chunks(partials: list[pa.Table]) -> tuple[list[str], list[str]]:
+    """The meters and the days of the meter-days (by channel) that two or more chunks gave readings of: only there
+    can a file repeat an interval in another chunk (each chunk drops its own repeats when it is parsed). A file
+    sorted by meter splits one meter-day at each chunk boundary, however many days every chunk spans."""
     if len(partials) < 2:
-        return []
+        return [], []
     keys = pa.concat_tables([partial.select(DAY_KEY) for partial in partials])
     counts = keys.group_by(DAY_KEY, use_threads=False).aggregate([("meter_id", "count")])
-    return sorted(set(counts.filter(pc.greater(counts["meter_id_count"], 1))["day"].to_pylist()))
+    split = counts.filter(pc.greater(counts["meter_id_count"], 1))
+    return sorted(set(split["meter_id"].to_pylist())), sorted(set(split["day"].to_pylist()))
 
 
 def repeated_within_file(own: pa.Table) -> pa.Table:

@@ -21,7 +21,7 @@ from tasks.adapters.totals_table import ALL_METERS, DailyTotal
 from tasks.domain import meter_shards
 from tasks.domain.chunk_plan import chunk_result_key
 from tasks.domain.daily_totals import combine_partials, feed_day_totals
-from tasks.domain.supersession import (days_in_several_chunks, net_of, older_deliveries, repeated_within_file,
+from tasks.domain.supersession import (meters_in_several_chunks, net_of, older_deliveries, repeated_within_file,
                                       superseded)
 from tasks.steps import netting
 from tasks.steps.file_ref import FileRef
@@ -39,11 +39,11 @@ def _feed_totals(file: FileRef, feed_day: pa.Table) -> list[DailyTotal]:
 def _net_of_repeats(file: FileRef, partials: list[pa.Table]) -> pa.Table:
     """The file's meter-day totals without the intervals it gave twice in different chunks (first line wins)."""
     meter_day = combine_partials(partials)
-    days = days_in_several_chunks(partials)
+    meters, days = meters_in_several_chunks(partials)
     if not days:
         return meter_day
     own = lake_reader.day_objects(file.bucket, file.feed, days, file.file_id).own
-    return net_of(meter_day, repeated_within_file(lake_reader.read_deliveries(file.bucket, own)))
+    return net_of(meter_day, repeated_within_file(lake_reader.read_deliveries(file.bucket, own, meters=meters)))
 
 
 def _days(table: pa.Table) -> list[str]:

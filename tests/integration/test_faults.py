@@ -273,6 +273,27 @@ def test_a_chunk_that_dies_between_two_lake_writes_leaves_nothing_behind_and_a_r
     _reruns_exactly(stack, failed["file_id"], latest_wins([path]))
 
 
+def test_an_interval_a_file_repeats_in_a_later_chunk_counts_once_with_its_first_value(stack: Stack,
+                                                                                       tmp_path: Path) -> None:
+    """A month of MAC000016-like rows in several 48 KB chunks, then the first reading again with another value:
+    Aggregate reads back only the meter-days two chunks share and nets the repeat out (first line wins)."""
+    rows = [("MACREPEAT", tstp, str(kwh)) for _, tstp, kwh in lcl_readings(real_file("lcl_halfhourly/MAC000002.csv"))
+            if tstp.startswith("2013-03")]
+    path = write_lcl(tmp_path / "MACREPEAT-2013-03.csv", [*rows, (rows[0][0], rows[0][1], "9.5")])
+    [loaded] = commands.ingest(stack, [path], FEED, wait=True)
+    assert loaded["status"] == "LOADED"
+    assert int(audit_table.get_file(stack.audit_table, loaded["file_id"])["chunk_count"]) >= 2
+    first: dict[tuple[str, str], Decimal] = {}
+    for meter, tstp, kwh in rows:
+        first.setdefault((meter, tstp), Decimal(kwh))
+    expected: dict[tuple[str, str], tuple[Decimal, int]] = {}
+    for (meter, tstp), kwh in first.items():
+        total, count = expected.get((meter, tstp[:10]), (Decimal(0), 0))
+        expected[(meter, tstp[:10])] = (total + kwh, count + 1)
+    assert dynamodb_totals(stack, FEED, ["MACREPEAT"]) == expected
+    assert latest_view_totals(stack, FEED, ["MACREPEAT"]) == expected
+
+
 def test_an_older_file_committed_after_a_newer_one_re_nets_it(stack: Stack, faults: FaultPlan,
                                                                tmp_path: Path) -> None:
     """The older file is held in Transform until the newer one, re-delivering the same intervals, is loaded."""

@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from tasks.domain.daily_totals import combine_partials, partial_daily_totals
 from tasks.domain.reading_schema import KWH_TYPE, parsed_schema
-from tasks.domain.supersession import DELIVERY_COLUMNS, net_of, older_deliveries, superseded
+from tasks.domain.supersession import DELIVERY_COLUMNS, meters_in_several_chunks, net_of, older_deliveries, superseded
 
 DAY = datetime(2024, 3, 1)
 
@@ -94,3 +94,14 @@ def test_netting_keeps_exact_decimals() -> None:
     netted = _contribution(SECOND_CORRECTION, T3, "ccc", [FIRST, CORRECTION])
     assert netted["m2"] == (Decimal("0.000000001") - Decimal("1"), 0)
     assert KWH_TYPE.scale == 9
+
+
+def test_only_the_meters_and_days_two_chunks_share_are_read_back_for_cross_chunk_repeats() -> None:
+    """A file sorted by meter: chunk 1 holds m1 and the start of m2, chunk 2 the rest of m2 and m3."""
+    chunk_1 = _readings("aaa", T1, {("m1", 0): "1", ("m1", 1): "1", ("m2", 0): "1"})
+    chunk_2 = _readings("aaa", T1, {("m2", 1): "1", ("m3", 0): "1", ("m3", 1): "1"})
+    partials = [partial_daily_totals(chunk_1), partial_daily_totals(chunk_2)]
+    assert meters_in_several_chunks(partials) == (["m2"], ["2024-03-01"])
+    assert meters_in_several_chunks(partials[:1]) == ([], [])
+    assert meters_in_several_chunks([partial_daily_totals(chunk_1), partial_daily_totals(
+        _readings("aaa", T1, {("m3", 0): "1"}))]) == ([], [])
