@@ -20,7 +20,7 @@ from bench import chart, figures, report, task_metrics
 from bench.bench_tables import create_table
 from bench.emulator_stack import bench_stack
 from bench.gridflow_run import GridflowResult, execution_history, run_gridflow
-from bench.limit_duckdb import run_limit
+from bench.limit_duckdb import run_limit, writer_client
 from bench.memory_probe import peak_rss, scheduled_payloads
 from bench.naive_loader import run_naive
 from bench.synthetic_csv import write_csv
@@ -126,7 +126,8 @@ def measure(readings: int, work: Path, naive_cap: float | None) -> dict[str, Any
         gridflow["probe_peak_rss"] = _probe_memory(stack, execution_history(stack, result.execution_arn))
         dynamodb = stack.client("dynamodb")
         print(f"[{readings}] limit ...", flush=True)
-        limit = run_limit(csv_path, work / f"limit-{readings}", dynamodb, create_table(dynamodb, LIMIT_TABLE))
+        limit = run_limit(csv_path, work / f"limit-{readings}", writer_client(stack.region, stack.endpoint),
+                          create_table(dynamodb, LIMIT_TABLE))
         print(f"[{readings}] naive ...", flush=True)
         naive = run_naive(csv_path, dynamodb, create_table(dynamodb, NAIVE_TABLE), readings,
                           naive_cap if naive_cap is not None else float("inf"))

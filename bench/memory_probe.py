@@ -1,6 +1,6 @@
 """Peak memory of one task invocation on its own: the handler re-run in a fresh process, as a Lambda would.
 
-In the emulator every handler shares one process (and the Map's chunks run at once), so its RSS cannot tell
+In the emulator every handler shares the Lambda runtime process (and the Map's chunks run at once), so its RSS cannot tell
 one invocation from another. This re-runs one invocation of the execution (its exact payload, from the
 execution history) in a new Python process with the function's environment, and reports that process's peak
 RSS: imports, runtime and the work, which is what Lambda reports as "Max Memory Used". Every task write is

@@ -167,7 +167,8 @@ def markdown(results: dict[str, Any]) -> str:
         "# gridflow benchmark", "",
         f"Run {results['started']} by `make bench` on {results['cpus']} CPU cores, 24 GiB. The machine was shared "
         f"with other engineers' tests, so it was not idle (1-minute load average before→after each size: {loads}). "
-        "Every size ran on a fresh emulator (moto server, Step Functions interpreter, Lambdas in-process) "
+        "Every size ran on a fresh emulator (moto server and Step Functions interpreter in one process, the Lambdas "
+        "in the emulator's Lambda runtime process) "
         f"deployed by `terraform apply` of infra/ with its defaults ({_deployed(sizes)}). "
         "Method and column meanings: docs/benchmark.md. Raw numbers: bench/results.json; chart: bench/results.png.",
         "",
@@ -186,7 +187,7 @@ def markdown(results: dict[str, Any]) -> str:
         "## Share of gridflow's wall time", "",
         *_table(["part", *columns], _share_rows(sizes)),
         "## Per million readings (for the cost model)", "",
-        "Lambda seconds are the in-process durations on the emulator: chunks that ran at once shared its 2 cores "
+        "Lambda seconds are the durations in the emulator's Lambda runtime: chunks that ran at once shared its 2 cores "
         "(a Map of N chunks runs them together), and DynamoDB writes go at the emulator's speed; on AWS each "
         "chunk has its own Lambda, so these are upper bounds.", "",
         *_table(["per million readings", *columns], _per_million_rows(sizes)),

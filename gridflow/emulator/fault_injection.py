@@ -141,7 +141,7 @@ def _record(fault: Fault, **details: Any) -> None:
 
 @dataclass
 class _Invocation:
-    """One in-process invocation and the call-level fault armed for it."""
+    """One invocation in the Lambda runtime and the call-level fault armed for it."""
 
     function: str
     execution: str
@@ -236,7 +236,7 @@ def _before_handler(fault: Fault, invocation: _Invocation, facts: dict[str, Any]
 
 
 def call(function: str, handler: Callable[[Any, Any], Any], payload: dict[str, Any], context: Any) -> Any:
-    """Run one in-process invocation with whatever fault the plan arms for it."""
+    """Run one invocation (in the Lambda runtime) with whatever fault the plan arms for it."""
     facts = _payload_facts(payload)
     invocation = _Invocation(function=function, execution=facts["execution"],
                              timeout_seconds=int(getattr(context, "timeout_seconds", 0)))
@@ -357,17 +357,27 @@ def _patch_thread_pools() -> None:
     ThreadPoolExecutor.submit = submit  # type: ignore[method-assign]
 
 
-_installed = False
+_installed: set[str] = set()
 
 
-def install(port: int) -> None:
-    """Point the emulator at its plan file and hook Lambda calls and DynamoDB (idempotent)."""
-    global _installed
+def install_service_side(port: int) -> None:
+    """In moto's process: point the emulator at its plan file and answer DynamoDB faults (idempotent).
+
+    The Lambda runtime, started afterwards, inherits the plan's path from this process's environment.
+    """
     with _lock:
-        if _installed:
+        if "service" in _installed:
             return
         os.environ.setdefault(PLAN_ENV, str(plan_path(port)))
+        _patch_batch_write_item()
+        _installed.add("service")
+
+
+def install_lambda_side() -> None:
+    """In the Lambda runtime: hook the handlers' AWS calls and worker threads (idempotent)."""
+    with _lock:
+        if "lambda" in _installed:
+            return
         _patch_client_calls()
         _patch_thread_pools()
-        _patch_batch_write_item()
-        _installed = True
+        _installed.add("lambda")

@@ -1,9 +1,9 @@
-"""Per-invocation metrics of the in-process Lambdas, for `make bench`; off unless GRIDFLOW_BENCH_METRICS is set.
+"""Per-invocation metrics of the emulator's Lambdas, for `make bench`; off unless GRIDFLOW_BENCH_METRICS is set.
 
 With ``GRIDFLOW_BENCH_METRICS=<path>`` in the emulator's environment, every Lambda invocation appends one JSON
 line to <path>: function, execution, chunk index, start and end (epoch seconds), duration, the AWS calls the
 handler made (``service.operation`` → count; items sent by BatchWriteItem and TransactWriteItems; first start
-to last end of each operation) and memory: the emulator's RSS when the invocation started, the highest RSS
+to last end of each operation) and memory: the Lambda runtime's RSS when the invocation started, the highest RSS
 sampled while it ran (every 10 ms) and how many invocations overlapped it (RSS is per process, so overlapping
 invocations share it).
 Without the variable ``install()`` changes nothing.
@@ -18,10 +18,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import botocore.client
-from moto.awslambda import models as lambda_models
+
+if TYPE_CHECKING:
+    from gridflow.emulator.lambda_runtime import Invocation, Invoke
 
 METRICS_ENV = "GRIDFLOW_BENCH_METRICS"
 SAMPLE_SECONDS = 0.01
@@ -109,10 +111,10 @@ class _Recorder:
 _current: contextvars.ContextVar[_Invocation | None] = contextvars.ContextVar("bench_invocation", default=None)
 
 
-def _payload_facts(event: Any) -> tuple[str, int | None]:
+def _payload_facts(event: str) -> tuple[str, int | None]:
     """The execution name and Map chunk index an invocation's payload carries."""
     try:
-        payload = json.loads(event) if isinstance(event, (str, bytes)) else (event or {})
+        payload = json.loads(event) if event else {}
     except ValueError:
         return "", None
     chunk = payload.get("chunk") if isinstance(payload, dict) else None
@@ -120,17 +122,17 @@ def _payload_facts(event: Any) -> tuple[str, int | None]:
     return str(execution), chunk.get("index") if isinstance(chunk, dict) else None
 
 
-def _wrap_invoke(original: Callable[..., tuple[str, bool, str]], recorder: _Recorder) -> Callable[..., Any]:
-    def invoke(self: lambda_models.LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
-        execution, chunk = _payload_facts(event)
+def _wrap_invoke(original: Invoke, recorder: _Recorder) -> Invoke:
+    def invoke(request: Invocation) -> tuple[str, bool]:
+        execution, chunk = _payload_facts(request.event)
         rss = _rss_bytes()
-        invocation = _Invocation(function=self.function_name, execution=execution, chunk=chunk,
+        invocation = _Invocation(function=request.function_name, execution=execution, chunk=chunk,
                                  started=time.time(), rss_start=rss, rss_peak=rss)
         recorder.begin(invocation)
         token = _current.set(invocation)
         errored = True
         try:
-            result = original(self, event)
+            result = original(request)
             errored = result[1]
             return result
         finally:
@@ -162,12 +164,10 @@ def _wrap_api_call(original: Callable[..., Any]) -> Callable[..., Any]:
     return make_api_call
 
 
-def install() -> None:
-    """Record every invocation to $GRIDFLOW_BENCH_METRICS; does nothing when it is unset."""
+def install(invoke: Invoke) -> Invoke:
+    """`invoke`, recording every invocation to $GRIDFLOW_BENCH_METRICS; `invoke` itself when that is unset."""
     path = os.environ.get(METRICS_ENV)
     if not path:
-        return
-    recorder = _Recorder(path)
-    lambda_models.LambdaFunction._invoke_lambda = _wrap_invoke(lambda_models.LambdaFunction._invoke_lambda,
-                                                               recorder)
+        return invoke
     botocore.client.BaseClient._make_api_call = _wrap_api_call(botocore.client.BaseClient._make_api_call)
+    return _wrap_invoke(invoke, _Recorder(path))

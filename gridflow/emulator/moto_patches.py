@@ -3,8 +3,9 @@
 moto (pinned in requirements.txt) emulates the AWS APIs; four gaps stop it from running
 this stack end to end, and each is closed here:
 
-1. Lambda invocation needs Docker. ``LambdaFunction._invoke_lambda`` is replaced by a call
-   into the handler imported from the function's *deployed zip*, in this process.
+1. Lambda invocation needs Docker. ``LambdaFunction._invoke_lambda`` hands the invocation to the
+   emulator's Lambda runtime (``lambda_runtime``), a process of its own that runs the handler
+   imported from the function's *deployed zip*.
 2. EventBridge rule targets of type Step Functions raise ``NotImplementedError`` (which
    S3 swallows). ``Rule.send_to_targets`` learns to start executions, honouring
    ``Input``/``InputPath``/``InputTransformer`` as EventBridge does, and a schedule rule
@@ -18,24 +19,16 @@ this stack end to end, and each is closed here:
 
 Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
 all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
-Faults for tests (``fault_injection``: a hook around the in-process invocation, and DynamoDB
+Faults for tests (``fault_injection``: a hook around each invocation in the runtime, and DynamoDB
 BatchWriteItem answers) do nothing until a test writes a fault plan.
 """
 
 from __future__ import annotations
 
-import hashlib
-import importlib
-import io
 import json
 import os
-import sys
-import tempfile
 import threading
-import traceback
 import uuid
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -53,7 +46,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration impo
     distributed_iteration_component as sfn_distributed)
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
-from gridflow.emulator import fault_injection, terraform_shims
+from gridflow.emulator import lambda_runtime, terraform_shims
 
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
 
@@ -97,92 +90,16 @@ def install() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# 1. Lambda handlers run in-process from the deployed zip
+# 1. Lambda handlers run in the emulator's Lambda runtime, from the deployed zip
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class InProcessLambdaContext:
-    """The attributes of the Lambda context object that handlers and Powertools read."""
-
-    function_name: str
-    function_version: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    aws_request_id: str
-    log_group_name: str
-    log_stream_name: str
-    timeout_seconds: int
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.timeout_seconds * 1000
-
-
-class _DeployedCode:
-    """Unzips each deployed code bundle once and imports handlers from it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._root = Path(tempfile.mkdtemp(prefix="gridflow-lambda-code-"))
-        self._active_sha: str | None = None
-
-    def handler_for(self, code_bytes: bytes, handler: str) -> Callable[[Any, Any], Any]:
-        code_sha = hashlib.sha256(code_bytes).hexdigest()
-        with self._lock:
-            if code_sha != self._active_sha:
-                self._activate(code_bytes, code_sha)
-            module_name, _, function_name = handler.rpartition(".")
-            return getattr(importlib.import_module(module_name), function_name)
-
-    def _activate(self, code_bytes: bytes, code_sha: str) -> None:
-        target = self._root / code_sha
-        if not target.exists():
-            with zipfile.ZipFile(io.BytesIO(code_bytes)) as bundle:
-                bundle.extractall(target)
-        packages = {p.name for p in target.iterdir() if p.is_dir()}
-        for name in list(sys.modules):
-            if name.split(".")[0] in packages:
-                del sys.modules[name]
-        if self._active_sha:
-            previous = str(self._root / self._active_sha)
-            if previous in sys.path:
-                sys.path.remove(previous)
-        sys.path.insert(0, str(target))
-        importlib.invalidate_caches()
-        self._active_sha = code_sha
-
-
-_deployed_code = _DeployedCode()
-
-
-def _invoke_in_process(self: lambda_models.LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
-    payload = json.loads(event) if isinstance(event, (str, bytes)) and event else (event or {})
-    context = InProcessLambdaContext(
-        function_name=self.function_name,
-        function_version=str(self.version),
-        invoked_function_arn=self.function_arn,
-        memory_limit_in_mb=int(self.memory_size),
-        aws_request_id=str(uuid.uuid4()),
-        log_group_name=f"/aws/lambda/{self.function_name}",
-        log_stream_name="in-process",
-        timeout_seconds=int(self.timeout),
-    )
-    os.environ.update({k: str(v) for k, v in (self.environment_vars or {}).items()})
-    try:
-        handler = _deployed_code.handler_for(self.code_bytes, self.handler)
-        result = fault_injection.call(self.function_name, handler, payload, context)
-        return json.dumps(result, default=str), False, ""
-    except Exception as error:  # a Lambda turns any exception into an error payload
-        body = {
-            "errorType": error.error_type if isinstance(error, fault_injection.InjectedLambdaError)
-            else type(error).__name__,
-            "errorMessage": str(error),
-            "stackTrace": traceback.format_exception(error),
-        }
-        return json.dumps(body), True, ""
+def _invoke_in_runtime(self: lambda_models.LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
+    body, is_error = lambda_runtime.post(lambda_runtime.request_for(self, event))
+    return body, is_error, ""
 
 
 def _patch_lambda_invocation() -> None:
-    lambda_models.LambdaFunction._invoke_lambda = _invoke_in_process
+    lambda_models.LambdaFunction._invoke_lambda = _invoke_in_runtime
 
 
 # --------------------------------------------------------------------------------------

@@ -69,6 +69,11 @@ class EmulatorProcess:
             self._process.wait()
         self._process = None
 
+    @property
+    def pid(self) -> int | None:
+        """The emulator server's process id while it runs."""
+        return self._process.pid if self._process else None
+
     def client_env(self) -> dict[str, str]:
         """Environment for an AWS client (SDK, CLI, Terraform) that should talk to this emulator."""
         return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": self.endpoint}

@@ -14,18 +14,19 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
     """Start moto on host:port with every patch installed, and block until SIGINT/SIGTERM."""
     endpoint = f"http://{host}:{port}"
     os.environ.update(LOCAL_CREDENTIALS)
-    # moto's Step Functions interpreter calls Lambda at localhost:$MOTO_PORT, and the
-    # in-process handlers reach S3 and DynamoDB through the standard endpoint setting.
+    # moto's Step Functions interpreter calls Lambda at localhost:$MOTO_PORT, and the handlers,
+    # in the Lambda runtime started below, reach S3 and DynamoDB through the standard endpoint setting.
     os.environ["MOTO_PORT"] = str(port)
     os.environ["AWS_ENDPOINT_URL"] = endpoint
 
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    from gridflow.emulator import fault_injection, invocation_metrics, moto_patches
+    from gridflow.emulator import fault_injection, lambda_runtime, moto_patches
 
     moto_patches.install()
-    fault_injection.install(port)
-    invocation_metrics.install()  # only with GRIDFLOW_BENCH_METRICS set (make bench)
+    fault_injection.install_service_side(port)
+    runtime = lambda_runtime.RuntimeProcess().start()
+    os.environ[lambda_runtime.RUNTIME_URL_ENV] = runtime.url
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     print(f"emulator ready endpoint={endpoint}", flush=True)
@@ -34,6 +35,7 @@ def serve(port: int, host: str = "127.0.0.1") -> None:
         signal.signal(signum, lambda *_: stop.set())
     stop.wait()
     server.stop()
+    runtime.stop()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ Call :func:`install` once, before the server starts. It adds:
   rejects ``CreateFunction`` that names the AWS managed layers (AWS SDK for pandas,
   Powertools). Layer ARNs of another account are accepted as they are, like AWS
   accepts public layers; unknown layers of the caller's own account still fail.
-  (Nothing of a layer runs on the emulator: handlers run in-process.)
+  (Nothing of a layer runs on the emulator: handlers run from the deployed zip in the Lambda runtime.)
 
 moto's JSON-protocol services dispatch ``X-Amz-Target: AWSStepFunctions.<Action>``
 to the method ``<action in snake_case>`` of the service's response class when the

@@ -53,6 +53,12 @@ class DailyTotal:
             "expected": self.expected,
         }
 
+    def attribute_values(self) -> dict[str, dict[str, str]]:
+        """item() in DynamoDB's wire format; strings and ints directly (TypeSerializer takes 35 µs an item)."""
+        return {name: {"S": value} if isinstance(value, str) else {"N": str(value)} if isinstance(value, int)
+                else _serializer.serialize(value)  # the Decimal: checked against DynamoDB's 38 digits
+                for name, value in self.item().items()}
+
 
 def _batches(requests: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for start in range(0, len(requests), BATCH_LIMIT):
@@ -63,7 +69,7 @@ def _write_batch(table: str, batch: list[dict[str, Any]]) -> None:
     """One BatchWriteItem, re-sending UnprocessedItems with exponential backoff."""
     pending = {table: batch}
     for attempt in range(MAX_BATCH_ROUNDS):
-        response = client("dynamodb").batch_write_item(RequestItems=pending)
+        response = client("dynamodb", bulk=True).batch_write_item(RequestItems=pending)
         pending = response.get("UnprocessedItems") or {}
         if not pending:
             return
@@ -80,8 +86,7 @@ def _run_batches(table: str, requests: list[dict[str, Any]], threads: int = WRIT
 
 def put_totals(table: str, totals: Iterable[DailyTotal], threads: int = WRITE_THREADS) -> int:
     """Write every total with BatchWriteItem (25 a request, `threads` in parallel); returns the item count."""
-    requests = [{"PutRequest": {"Item": {k: _serializer.serialize(v) for k, v in t.item().items()}}}
-                for t in totals]
+    requests = [{"PutRequest": {"Item": t.attribute_values()}} for t in totals]
     return _run_batches(table, requests, threads)
 
 

@@ -13,6 +13,8 @@ from tasks.domain.feed_spec import FeedSpec
 from tasks.domain.file_inspection import NEWLINE, ContentInspector, check_header
 
 BLANK_LINE = re.compile(rb"^[ \t\r]*\n", re.MULTILINE)
+BLANK_LINE_STARTS = (b" ", b"\t", b"\r", b"\n")
+BLANK_LINE_STARTS_AFTER_NEWLINE = tuple(NEWLINE + start for start in BLANK_LINE_STARTS)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ def _line_runs(blocks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
             yield run, False
         ContentInspector.line_length(pending, line)
     yield pending, True
+
+
+def _blank_lines(run: bytes) -> int:
+    """How many whole blank (or whitespace-only) lines a run of lines holds."""
+    if run[:1] not in BLANK_LINE_STARTS and not any(start in run for start in BLANK_LINE_STARTS_AFTER_NEWLINE):
+        return 0  # byte searches rule blank lines out; the regex is only run on files that may have some
+    return len(BLANK_LINE.findall(run))
 
 
 def _leading_blank_bytes(run: bytes) -> int:
@@ -137,7 +146,7 @@ def plan_file(blocks: Iterable[bytes], spec: FeedSpec, target_chunk_bytes: int) 
             inspector.lines(run, line, final, opens_file=offset == 0)
         else:
             inspector.lines(run, line, final)
-        data_lines += run.count(NEWLINE) + (1 if final and run else 0) - len(BLANK_LINE.findall(run))
+        data_lines += run.count(NEWLINE) + (1 if final and run else 0) - _blank_lines(run)
         if final and run and not run.strip():
             data_lines -= 1
         planner.add(run, offset, line)

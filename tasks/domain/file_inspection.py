@@ -12,6 +12,7 @@ from tasks.domain.errors import InvalidFile
 from tasks.domain.feed_spec import FeedSpec
 from tasks.domain.quoted_lines import QuotedLines
 
+MARKER_RUNS = (b"<<<<<<<", b"=======", b">>>>>>>")  # a byte search finds none in most files; the regex is slower
 MERGE_MARKER = re.compile(rb"^(?:<<<<<<<(?: |\r?$)|=======\r?$|>>>>>>>(?: |\r?$))", re.MULTILINE)
 COMPRESSED_MAGIC = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ": "xz"}
 MAX_LINE_BYTES = 1 << 20
@@ -57,6 +58,7 @@ class ContentInspector:
         self._encoding = spec.encoding
         self._quoted_lines = QuotedLines(spec)
         bare = header_line.removeprefix(UTF8_BOM).rstrip(b"\r\n") if header_line else b""
+        self._bare_header = bare
         self._header = (re.compile(rb"^(?:" + re.escape(UTF8_BOM) + rb")?" + re.escape(bare) + rb"\r?$", re.MULTILINE)
                         if bare else None)
 
@@ -79,13 +81,13 @@ class ContentInspector:
             line = first_line + portion.count(NEWLINE, 0, max(error.start, 0))
             raise InvalidFile("encoding", f"line {line} is not valid {self._encoding}: {error.reason} "
                                           f"at byte {error.start} of the line block") from error
-        marker = MERGE_MARKER.search(portion)
+        marker = MERGE_MARKER.search(portion) if any(run in portion for run in MARKER_RUNS) else None
         if marker:
             line = first_line + portion.count(NEWLINE, 0, marker.start())
             raise InvalidFile("merge_conflict", f"line {line} is a git merge-conflict marker "
                                                 f"({marker.group().strip().decode()!r}): the file holds "
                                                 "unresolved versions of its data")
-        if self._header is not None:
+        if self._header is not None and self._bare_header in portion:
             repeated = self._header.search(portion)
             if repeated:
                 line = first_line + portion.count(NEWLINE, 0, repeated.start())
@@ -107,6 +109,9 @@ class ContentInspector:
     @staticmethod
     def _line_ends(portion: bytes, first_line: int, final: bool) -> None:
         """A carriage return must end a line (CRLF) or the file: a bare CR would split a line in two when parsed."""
+        carriage_returns = portion.count(b"\r")
+        if not carriage_returns or carriage_returns == portion.count(b"\r\n"):
+            return
         bare = BARE_CARRIAGE_RETURN.search(portion)
         if bare and not (final and bare.start() == len(portion) - 1):
             raise InvalidFile("line_endings", f"line {first_line + portion.count(NEWLINE, 0, bare.start())} holds a "

@@ -59,11 +59,15 @@ def _digits(text: pa.Array) -> pa.Array:
 
 
 def _timestamps(text: pa.Array, fmt: str) -> pa.Array:
-    """Parsed timestamps, null where the text is not a real time: strptime alone rolls 02-30 over to 03-02."""
-    parsed = pc.strptime(text, format=fmt, unit="us", error_is_null=True)
+    """Parsed timestamps, null where the text is not a real time: strptime alone rolls 02-30 over to 03-02.
+
+    Each distinct text is parsed once: a long file repeats every time for each meter."""
+    encoded = pc.dictionary_encode(text)
+    distinct = encoded.dictionary
+    parsed = pc.strptime(distinct, format=fmt, unit="us", error_is_null=True)
     written_back = pc.strftime(pc.cast(parsed, pa.timestamp("s")), format=fmt)  # %S of "us" adds fractions
-    real = pc.fill_null(pc.equal(_digits(written_back), _digits(text)), False)
-    return pc.if_else(real, parsed, pa.nulls(len(parsed), parsed.type))
+    real = pc.fill_null(pc.equal(_digits(written_back), _digits(distinct)), False)
+    return pc.if_else(real, parsed, pa.nulls(len(parsed), parsed.type)).take(encoded.indices)
 
 
 def _meters(spec: FeedSpec, rows: RawRows, file_name: str) -> pa.Array:

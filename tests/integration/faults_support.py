@@ -39,7 +39,7 @@ def deploy_stack(endpoint: str, port: int, environment: str, chunk_bytes: int,
 
     CHUNK_BYTES is set on the deployed functions through the Lambda API, as an operator could: the Terraform
     variable stops at 1 MiB, and the real files are smaller than that. Every function gets it, because the
-    in-process functions share one environment."""
+    functions share the emulator's one Lambda runtime process and its environment."""
     deploy(endpoint, LOCAL_DIR / f"stack-{port}-{environment}", environment, extra_variables=extra_variables)
     stack = discover(environment=environment, endpoint=endpoint)
     lambdas = stack.client("lambda")

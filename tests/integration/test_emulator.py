@@ -17,12 +17,13 @@ from gridflow.emulator.process import EmulatorProcess
 from tests.integration.sfn_helpers import wait_for_execution
 
 HANDLER_SOURCE = """
+import os
 import boto3
 def handler(event, context):
     boto3.client("s3").list_buckets()          # handlers reach the emulator through AWS_ENDPOINT_URL
     if event.get("fail"):
         raise LookupError("asked to fail")
-    return {"function": context.function_name, "key": event.get("detail", {}).get("object", {}).get("key")}
+    return {"function": context.function_name, "pid": os.getpid(), "key": event.get("detail", {}).get("object", {}).get("key")}
 """
 
 
@@ -32,7 +33,7 @@ def aws() -> Iterator[dict[str, Any]]:
         def client(service: str) -> Any:
             return boto3.client(service, endpoint_url=emulator.endpoint, region_name="eu-west-1",
                                 aws_access_key_id="testing", aws_secret_access_key="testing")
-        yield {"client": client}
+        yield {"client": client, "emulator_pid": emulator.pid}
 
 
 @pytest.fixture(scope="module")
@@ -57,12 +58,14 @@ def test_moto_internals_the_patches_need_are_present() -> None:
     moto_patches.check_internals()
 
 
-def test_lambda_runs_in_process_from_the_deployed_zip(aws: dict[str, Any], machine: str) -> None:
+def test_lambda_runs_from_the_deployed_zip_in_a_process_apart_from_moto(aws: dict[str, Any], machine: str) -> None:
     sfn = aws["client"]("stepfunctions")
     arn = sfn.start_execution(stateMachineArn=machine, name="direct", input=json.dumps({}))["executionArn"]
     description = wait_for_execution(sfn, arn)
     assert description["status"] == "SUCCEEDED"
-    assert json.loads(description["output"])["function"] == "probe"
+    output = json.loads(description["output"])
+    assert output["function"] == "probe"
+    assert output["pid"] != aws["emulator_pid"]  # the Lambda runtime, not moto's process
 
 
 def test_handler_exceptions_surface_as_step_functions_errors_named_after_the_class(

@@ -31,7 +31,7 @@ import pytest
 from moto import mock_aws
 
 from gridflow.emulator.local_credentials import LOCAL_CREDENTIALS
-from gridflow.emulator.moto_patches import InProcessLambdaContext
+from gridflow.emulator.lambda_runtime import LambdaContext
 from tasks.handlers import aggregate, finalize, observability, quarantine, record_failure, register, \
     transform_chunk, validate
 
@@ -146,9 +146,9 @@ class PipelineRun:
     outcomes: list[dict[str, Any]]
 
 
-def _context(step: str) -> InProcessLambdaContext:
+def _context(step: str) -> LambdaContext:
     name = f"gridflow-test-{step}"
-    return InProcessLambdaContext(function_name=name, function_version="$LATEST",
+    return LambdaContext(function_name=name, function_version="$LATEST",
                                   invoked_function_arn=f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
                                   memory_limit_in_mb=1024, aws_request_id=str(uuid.uuid4()),
                                   log_group_name=f"/aws/lambda/{name}", log_stream_name="test", timeout_seconds=300)

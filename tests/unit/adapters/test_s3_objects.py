@@ -61,3 +61,20 @@ def test_a_failed_stream_leaves_no_object_and_no_upload(bucket: str, size: int) 
         raise ValueError("refused")
     assert s3_objects.head(bucket, KEY) is None
     assert client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_move_copies_a_large_object_in_parts_and_removes_the_source(bucket: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    data = bytes(range(256)) * (2 * PART // 256) + b"tail"
+    client("s3").put_object(Bucket=BUCKET, Key=KEY, Body=data)
+    calls: list[str] = []
+    monkeypatch.setattr(s3_objects, "COPY_CONFIG", s3_objects.TransferConfig(
+        multipart_threshold=PART, multipart_chunksize=PART, max_concurrency=2))
+    client("s3").meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+
+    s3_objects.move(BUCKET, KEY, "raw/archived", metadata={"file-id": "0123"})
+
+    assert stored("raw/archived")[0] == data
+    assert client("s3").head_object(Bucket=BUCKET, Key="raw/archived")["Metadata"] == {"file-id": "0123"}
+    assert s3_objects.head(BUCKET, KEY) is None
+    assert calls.count("UploadPartCopy") == 3

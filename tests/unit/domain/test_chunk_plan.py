@@ -233,6 +233,22 @@ def test_invalid_files_name_the_rule_and_line(lcl_spec: FeedSpec, data: bytes, r
     assert fragment in error.reason
 
 
+ROW = b"MAC000002,2013-01-01 00:30:00, 0.5 \n"
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(ROW * 3, id="none"),
+    pytest.param(ROW + b"\n" + ROW + b"\n\n" + ROW, id="empty-lines"),
+    pytest.param(ROW + b" \t \n" + ROW + b"\t\n" + ROW, id="whitespace-lines"),
+    pytest.param(ROW.replace(b"\n", b"\r\n") * 2 + b"\r\n" + ROW, id="crlf-blank-line"),
+    pytest.param(b" " + ROW + b"\t" + ROW + ROW, id="rows-starting-with-whitespace-are-not-blank"),
+    pytest.param(ROW * 2 + b"  ", id="whitespace-at-the-end"),
+])
+@pytest.mark.parametrize("block_size", [1, 7, 65536])
+def test_data_lines_leave_out_blank_lines_wherever_they_are(lcl_spec: FeedSpec, data: bytes, block_size: int) -> None:
+    assert plan(HEADER + data, lcl_spec, 1 << 20, block_size).data_lines == non_blank_lines(data)
+
+
 def test_blank_lines_only_file_says_so(lcl_spec: FeedSpec) -> None:
     assert "blank" in invalid(b"\n\n", lcl_spec, 65536).reason
 
