@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from gridflow.emulator import fault_injection, invocation_metrics
-from gridflow.emulator.process import free_port
+from gridflow.emulator.process import free_port, stop_child
 
 RUNTIME_URL_ENV = "GRIDFLOW_LAMBDA_RUNTIME"
 STARTUP_SECONDS = 60.0
@@ -207,14 +207,8 @@ class RuntimeProcess:
         raise RuntimeError("the Lambda runtime did not start (its output is in the emulator log)")
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self._process is not None:
+            stop_child(self._process)
         self._process = None
 
 

@@ -21,6 +21,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def stop_child(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the child has not gone after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class EmulatorProcess:
     """A moto server with gridflow's patches, in a child process, on 127.0.0.1."""
 
@@ -59,14 +69,8 @@ class EmulatorProcess:
         raise TimeoutError(f"emulator not ready on {self.endpoint} after {self._startup_seconds:.0f}s")
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self._process is not None:
+            stop_child(self._process)
         self._process = None
 
     @property
