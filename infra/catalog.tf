@@ -1,5 +1,5 @@
 ################################################################################
-# Glue catalog: the `readings` table over curated/ (schema from
+# Glue catalog: the `readings_objects` table over curated/ (schema from
 # glue/readings.json, which the Python code reads too)
 #
 # Partition projection: Athena computes the partitions from the feed list and

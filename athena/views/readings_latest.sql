@@ -26,11 +26,11 @@ SELECT
     reading_date
 FROM (
     SELECT
-        readings.*,
+        readings_objects.*,
         row_number() OVER (
             PARTITION BY feed, reading_date, meter_id, channel, interval_start
             ORDER BY ingested_at DESC, file_id DESC, source_line ASC
         ) AS delivery_rank
-    FROM readings
+    FROM readings_objects
 ) AS ranked
 WHERE delivery_rank = 1

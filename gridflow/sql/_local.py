@@ -23,7 +23,7 @@ _DATASET = "readings_dataset"
 class LocalAthena:
     """Runs the SQL files of athena/ as Athena would, on DuckDB.
 
-    `readings` is a DuckDB view over a pyarrow dataset of s3://<bucket>/curated/readings/ (Hive partitions
+    `readings_objects` is a DuckDB view over a pyarrow dataset of s3://<bucket>/curated/readings/ (Hive partitions
     feed and reading_date, schema from glue/readings.json), so filters on the partitions skip objects the
     way Athena's partition projection does. The views of athena/views/ are created at construction.
     """

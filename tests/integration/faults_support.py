@@ -141,16 +141,21 @@ def file_rows(stack: Stack, feed: str, file_id: str) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (row["meter_id"], row["channel"], row["interval_start"], row["source_line"]))
 
 
+NO_REPEATS: dict[str, list[Any]] = {"readings_objects": [], "readings": [], "readings_latest": []}
+
+
 def repeated_rows(stack: Stack, feed: str) -> dict[str, list[dict[str, Any]]]:
-    """Rows that appear twice: in `readings` (same file and interval) and in `readings_latest` (same interval)."""
+    """Rows that appear twice: in the stored objects and the `readings` view (same file and interval), and in
+    `readings_latest` (same interval)."""
     engine = reports.engine_for(stack)
-    raw = engine.execute(
-        "SELECT file_id, meter_id, channel, interval_start, count(*) AS copies FROM readings "
+    per_file = {relation: engine.execute(
+        f"SELECT file_id, meter_id, channel, interval_start, count(*) AS copies FROM {relation} "
         f"WHERE feed = '{feed}' GROUP BY file_id, meter_id, channel, interval_start HAVING count(*) > 1")
+        for relation in ("readings_objects", "readings")}
     latest = engine.execute(
         "SELECT meter_id, channel, interval_start, count(*) AS copies FROM readings_latest "
         f"WHERE feed = '{feed}' GROUP BY meter_id, channel, interval_start HAVING count(*) > 1")
-    return {"readings": raw, "readings_latest": latest}
+    return {**per_file, "readings_latest": latest}
 
 
 def latest_view_totals(stack: Stack, feed: str, meters: Iterable[str]) -> DayTotals:

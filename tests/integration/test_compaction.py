@@ -25,7 +25,7 @@ from gridflow.emulator import fault_injection
 from gridflow.stack import Stack
 from tasks.adapters import audit_table
 from tasks.domain import lake_layout
-from tests.integration.faults_support import (FaultPlan, dynamodb_totals, latest_view_totals, latest_wins,
+from tests.integration.faults_support import (NO_REPEATS, FaultPlan, dynamodb_totals, latest_view_totals, latest_wins,
                                               lcl_readings, repeated_rows, staging_stack, write_lcl)
 from tests.real_data import real_file
 
@@ -34,7 +34,6 @@ pytestmark = pytest.mark.e2e
 FEED = "lcl_halfhourly"
 METER = "MACCOMPACT"
 FIRST_DAY, LAST_DAY = "2031-05-01", "2031-05-20"
-NO_REPEATS: dict[str, list[Any]] = {"readings": [], "readings_latest": []}
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +148,8 @@ def test_running_it_again_changes_nothing(stack: Stack, loaded: dict[str, str],
 def test_a_compaction_stopped_before_deleting_its_inputs_is_finished_by_the_next_run(
         stack: Stack, files: dict[str, Path], loaded: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     """The window: the compacted object written, its inputs not yet deleted (restored here as a crash leaves them).
-    `readings` shows the merged rows twice, `readings_latest`, the totals and the report do not change."""
+    The stored objects hold the merged rows twice; the `readings` and `readings_latest` views, the totals and the
+    report do not change."""
     s3 = stack.client("s3")
     rows, report = _rows(stack), _report(stack)
     day = "2031-05-06"
@@ -165,7 +165,9 @@ def test_a_compaction_stopped_before_deleting_its_inputs_is_finished_by_the_next
         s3.put_object(Bucket=stack.data_bucket, Key=key, Body=sink.getvalue())
     assert len(inputs) == 2
     window = repeated_rows(stack, FEED)
-    assert len(window["readings"]) == 96 and window["readings_latest"] == [], "raw twice, latest once"
+    assert len(window["readings_objects"]) == 96, "the stored objects hold the rows twice"
+    assert window["readings"] == [] and window["readings_latest"] == [], "the views show them once"
+    assert _rows(stack) == rows
     assert _report(stack) == report
     assert latest_view_totals(stack, FEED, [METER]) == dynamodb_totals(stack, FEED, [METER])
 

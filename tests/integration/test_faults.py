@@ -26,7 +26,8 @@ from gridflow.stack import Stack
 from tasks.adapters import audit_table
 from tasks.domain.file_identity import file_id_for
 from tests.integration import expected_totals
-from tests.integration.faults_support import (FaultPlan, dynamodb_totals, failed_task_errors, file_items, file_rows,
+from tests.integration.faults_support import (NO_REPEATS, FaultPlan, dynamodb_totals, failed_task_errors, file_items,
+                                              file_rows,
                                               latest_view_totals, latest_wins, lcl_readings, repeated_rows,
                                               staging_stack, wait_until, write_lcl)
 from tests.real_data import real_file
@@ -34,7 +35,6 @@ from tests.real_data import real_file
 pytestmark = pytest.mark.e2e
 
 FEED = "lcl_halfhourly"
-NO_REPEATS = {"readings": [], "readings_latest": []}
 BATCH = 25  # items a BatchWriteItem, tasks/adapters/totals_table.BATCH_LIMIT
 
 

@@ -20,7 +20,8 @@ from gridflow.executions import Tracked, wait_for
 from gridflow.stack import Stack
 from tasks.adapters import audit_table
 from tasks.domain.file_identity import file_id_for
-from tests.integration.faults_support import (FaultPlan, dynamodb_totals, file_items, file_rows, latest_view_totals,
+from tests.integration.faults_support import (NO_REPEATS, FaultPlan, dynamodb_totals, file_items, file_rows,
+                                              latest_view_totals,
                                               latest_wins, lcl_readings, repeated_rows, staging_stack, wait_until,
                                               write_lcl)
 from tests.real_data import real_file
@@ -68,7 +69,7 @@ def _retract(stack: Stack, file_id: str, capsys: pytest.CaptureFixture[str]) -> 
 def _totals(stack: Stack) -> dict[tuple[str, str], Any]:
     totals = dynamodb_totals(stack, FEED, [METER])
     assert latest_view_totals(stack, FEED, [METER]) == totals, "DynamoDB and readings_latest agree"
-    assert repeated_rows(stack, FEED) == {"readings": [], "readings_latest": []}
+    assert repeated_rows(stack, FEED) == NO_REPEATS
     return totals
 
 

@@ -7,7 +7,7 @@ import logging
 import re
 import string
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
@@ -239,15 +239,18 @@ def test_sql_file_parses_as_athena_sql(path: Path) -> None:
 
 def test_athena_dir_holds_the_ddl_view_and_report() -> None:
     names = {str(p.relative_to(ATHENA_DIR)) for p in _sql_files()}
-    assert {"ddl/readings.sql", "views/readings_latest.sql", "reports/monthly_consumption.sql"} <= names
+    assert {"ddl/readings_objects.sql", "views/readings.sql", "views/readings_latest.sql",
+            "reports/monthly_consumption.sql"} <= names
 
 
 def test_ddl_columns_match_the_glue_schema() -> None:
     glue = json.loads((REPO / "glue" / "readings.json").read_text())
-    ddl = sqlglot.parse_one(_rendered(ATHENA_DIR / "ddl" / "readings.sql"), read="athena")
+    ddl = sqlglot.parse_one(_rendered(ATHENA_DIR / "ddl" / "readings_objects.sql"), read="athena")
 
     def columns(defs) -> list[tuple[str, str]]:
         return [(c.name, c.args["kind"].sql("hive")) for c in defs]
+
+    assert ddl.this.this.name == glue["table"]
 
     def glue_columns(defs) -> list[tuple[str, str]]:
         return [(c["name"], exp.DataType.build(c["type"], dialect="hive").sql("hive")) for c in defs]
@@ -303,6 +306,31 @@ def test_view_breaks_an_ingested_at_tie_by_the_greater_file_id(lake: LocalAthena
 def test_view_has_one_row_per_reading(lake: LocalAthena) -> None:
     (row,) = lake.execute("SELECT count(*) AS n FROM readings_latest")
     assert row["n"] == len({r.key for r in READINGS})
+
+
+def test_readings_shows_a_row_stored_twice_during_a_compaction_swap_once(s3, endpoint_url: str) -> None:
+    """A merged object and one of its inputs stored at the same time: identical rows in two objects."""
+    bucket = "gridflow-lake-swap"
+    s3.create_bucket(Bucket=bucket)
+    write_lake(s3, bucket, READINGS)
+    day = [row for row in READINGS if row.feed == "alpha" and row.reading_date == date(2024, 3, 15)]
+    s3.put_object(Bucket=bucket, Key="curated/readings/feed=alpha/reading_date=2024-03-15/compacted-0123.parquet",
+                  Body=_parquet(day))
+    repeat = replace(day[0], source_line=99)  # the same interval again on another line of the file: kept
+    s3.put_object(Bucket=bucket, Key="curated/readings/feed=alpha/reading_date=2024-03-15/f1-1.parquet",
+                  Body=_parquet([repeat]))
+    with LocalAthena(bucket, endpoint_url, REGION) as engine:
+        (stored,) = engine.execute("SELECT count(*) AS n FROM readings_objects")
+        (shown,) = engine.execute("SELECT count(*) AS n FROM readings")
+        lines = engine.execute("SELECT file_id, source_line FROM readings WHERE reading_date = date('2024-03-15')"
+                               " AND channel = 'import' ORDER BY file_id, source_line")
+        (latest,) = engine.execute("SELECT count(*) AS n FROM readings_latest")
+    assert stored["n"] == len(READINGS) + len(day) + 1
+    assert shown["n"] == len(READINGS) + 1
+    assert lines == [{"file_id": "f1", "source_line": 2}, {"file_id": "f1", "source_line": 3},
+                     {"file_id": "f1", "source_line": 99}, {"file_id": "f2", "source_line": 2},
+                     {"file_id": "f2", "source_line": 3}]
+    assert latest["n"] == len({r.key for r in READINGS})
 
 
 def test_monthly_report_equals_totals_computed_independently(lake: LocalAthena) -> None:
@@ -440,8 +468,9 @@ def athena(monkeypatch: pytest.MonkeyPatch):
 def test_aws_athena_creates_the_views_once_then_runs_the_report_and_types_the_rows(athena) -> None:
     client, stub = athena
     context = {"QueryExecutionContext": {"Database": "gridflow"}, "WorkGroup": "gridflow"}
-    _stub_query(stub, "view-1", {"QueryString": load_sql("views/readings_latest").strip(), **context}, "DDL",
-                [_page([], [])])
+    for number, view in enumerate(("readings", "readings_latest"), start=1):
+        _stub_query(stub, f"view-{number}", {"QueryString": load_sql(f"views/{view}").strip(), **context}, "DDL",
+                    [_page([], [])])
     columns = [_column(n, t) for n, t in [
         ("feed", "varchar"), ("meter_id", "varchar"), ("channel", "varchar"), ("month", "varchar"),
         ("total_kwh", "decimal"), ("readings", "bigint"), ("days_covered", "bigint"),
