@@ -143,7 +143,9 @@ variable "aggregate_shard_meters" {
 variable "aggregate_shards" {
   description = "Most shards one file's aggregation is split into."
   type        = number
-  default     = 16
+  # 500 x 2,000 meters: a million-meter file still gets shards of aggregate_shard_meters. Each shard is one
+  # inline Map iteration (a handful of history events: 500 stay far under the 25,000-event limit).
+  default = 500
 
   validation {
     condition     = var.aggregate_shards >= 1 && var.aggregate_shards <= 1000

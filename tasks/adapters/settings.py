@@ -8,7 +8,7 @@ from dataclasses import dataclass
 DEFAULT_MAX_FILE_BYTES = 10 * 1024**3  # infra/variables.tf max_file_bytes: what Validate reads within its timeout
 DEFAULT_DISTRIBUTED_MAP_THRESHOLD = 40  # infra/variables.tf distributed_map_threshold (chunks)
 DEFAULT_AGGREGATE_SHARD_METERS = 2000  # infra/variables.tf aggregate_shard_meters
-DEFAULT_AGGREGATE_SHARDS = 16  # infra/variables.tf aggregate_shards
+DEFAULT_AGGREGATE_SHARDS = 500  # infra/variables.tf aggregate_shards
 DEFAULT_WRITE_THREADS = 8  # infra/variables.tf totals_write_threads: BatchWriteItem requests in flight per function
 
 
