@@ -26,8 +26,10 @@ provider "aws" {
   skip_requesting_account_id = false
 
   # moto workaround: an unimplemented call answers 500, which the provider
-  # retries with backoff for 10+ minutes by default. Fail fast on the emulator.
-  max_retries = local.emulated ? 1 : null
+  # retries with backoff for 10+ minutes by default. Fail fast on the emulator,
+  # but not on the first try: a keep-alive connection the emulator has just
+  # closed ("use of closed network connection") needs one more attempt.
+  max_retries = local.emulated ? 3 : null
 
   dynamic "endpoints" {
     for_each = local.emulated ? [var.endpoint] : []
