@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup demo test unit up fmt clean bench
+.PHONY: setup demo test unit up fmt clean bench bench-meters
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 
 bench: setup $(BENCH_STAMP)
 	$(BIN)/python -m bench
+
+bench-meters: setup $(BENCH_STAMP)
+	$(BIN)/python -m bench.many_meters
 
 fmt:
 	terraform fmt -recursive infra

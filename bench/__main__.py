@@ -21,7 +21,7 @@ from bench.bench_tables import create_table
 from bench.emulator_stack import bench_stack
 from bench.gridflow_run import GridflowResult, execution_history, run_gridflow
 from bench.limit_duckdb import run_limit, writer_client
-from bench.memory_probe import peak_rss, scheduled_payloads
+from bench.memory_probe import probe_largest
 from bench.naive_loader import run_naive
 from bench.synthetic_csv import write_csv
 from gridflow.stack import Stack
@@ -30,55 +30,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_SIZES = "100000,1000000,10000000"
 LIMIT_TABLE = "bench-limit-totals"
 NAIVE_TABLE = "bench-naive-readings"
-
-
-AGGREGATE_STEPS = {"aggregate": "aggregate_totals", "shard": "aggregate_shard", "commit": "commit_feed_totals"}
-PROBED = ("transform_chunk", "aggregate_totals", "aggregate_shard", "commit_feed_totals")
-
-
-def _probe_name(function: str, payload: dict[str, Any]) -> str:
-    """The task of an invocation; the Aggregate function's three steps (event "step") are told apart:
-    aggregate_totals (unsharded, or the planning call), aggregate_shard, commit_feed_totals."""
-    task = task_metrics.task_name(function.rsplit(":", 1)[-1])
-    return AGGREGATE_STEPS[payload.get("step", "aggregate")] if task == "aggregate" else task
-
-
-def _shard_meter_days(events: list[dict[str, Any]]) -> dict[int, int]:
-    """Meter-days of each Aggregate Shard, from its result in the history."""
-    sizes: dict[int, int] = {}
-    for event in events:
-        details = event.get("taskSucceededEventDetails")
-        if details and details.get("resourceType") == "lambda":
-            payload = json.loads(details.get("output") or "{}").get("Payload")
-            if isinstance(payload, dict) and "shard" in payload and "meter_days" in payload:
-                sizes[int(payload["shard"])] = int(payload["meter_days"])
-    return sizes
-
-
-def _largest_payloads(events: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Per task, its largest invocation: the widest chunk for transform_chunk, the shard with the most
-    meter-days for aggregate_shard (the only invocation of the others)."""
-    shard_sizes = _shard_meter_days(events)
-
-    def size(payload: dict[str, Any]) -> int:
-        if payload.get("step") == "shard":
-            return shard_sizes.get(int(payload["shard"]), 0)
-        chunk = payload.get("chunk") or {}
-        return int(chunk.get("end", 0)) - int(chunk.get("start", 0))
-
-    largest: dict[str, tuple[str, dict[str, Any]]] = {}
-    for function, payload in scheduled_payloads(events):
-        task = _probe_name(function, payload)
-        if task not in largest or size(payload) > size(largest[task][1]):
-            largest[task] = (function, payload)
-    return largest
-
-
-def _probe_memory(stack: Stack, events: list[dict[str, Any]]) -> dict[str, int]:
-    """Peak RSS of the largest invocation of transform_chunk and of each Aggregate step, each re-run alone in a
-    fresh process, in the execution's order (the plan rewrites the shards' inputs, the commit gives the lease back)."""
-    largest = _largest_payloads(events)
-    return {task: peak_rss(stack, *largest[task]) for task in PROBED if task in largest}
 
 
 def _shard_meters(stack: Stack) -> int | None:
@@ -123,7 +74,7 @@ def measure(readings: int, work: Path, naive_cap: float | None) -> dict[str, Any
         gridflow = _gridflow_figures(result, metrics_path, readings)
         gridflow["totals_match"] = figures.totals_match(expected.days, result.day_totals)
         gridflow["aggregate_shard_meters"] = _shard_meters(stack)
-        gridflow["probe_peak_rss"] = _probe_memory(stack, execution_history(stack, result.execution_arn))
+        gridflow["probe_peak_rss"] = probe_largest(stack, execution_history(stack, result.execution_arn))
         dynamodb = stack.client("dynamodb")
         print(f"[{readings}] limit ...", flush=True)
         limit = run_limit(csv_path, work / f"limit-{readings}", writer_client(stack.region, stack.endpoint),

@@ -19,6 +19,7 @@ import sys
 from types import SimpleNamespace
 from typing import Any
 
+from bench import task_metrics
 from gridflow.stack import Stack
 
 
@@ -68,6 +69,55 @@ def _run(request: dict[str, Any]) -> int:
                               aws_request_id="memory-probe", get_remaining_time_in_millis=lambda: 300_000)
     handler(request["payload"], context)
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+AGGREGATE_STEPS = {"aggregate": "aggregate_totals", "shard": "aggregate_shard", "commit": "commit_feed_totals"}
+PROBED = ("transform_chunk", "aggregate_totals", "aggregate_shard", "commit_feed_totals")
+
+
+def _probe_name(function: str, payload: dict[str, Any]) -> str:
+    """The task of an invocation; the Aggregate function's three steps (event "step") are told apart:
+    aggregate_totals (unsharded, or the planning call), aggregate_shard, commit_feed_totals."""
+    task = task_metrics.task_name(function.rsplit(":", 1)[-1])
+    return AGGREGATE_STEPS[payload.get("step", "aggregate")] if task == "aggregate" else task
+
+
+def _shard_meter_days(events: list[dict[str, Any]]) -> dict[int, int]:
+    """Meter-days of each Aggregate Shard, from its result in the history."""
+    sizes: dict[int, int] = {}
+    for event in events:
+        details = event.get("taskSucceededEventDetails")
+        if details and details.get("resourceType") == "lambda":
+            payload = json.loads(details.get("output") or "{}").get("Payload")
+            if isinstance(payload, dict) and "shard" in payload and "meter_days" in payload:
+                sizes[int(payload["shard"])] = int(payload["meter_days"])
+    return sizes
+
+
+def _largest_payloads(events: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per task, its largest invocation: the widest chunk for transform_chunk, the shard with the most
+    meter-days for aggregate_shard (the only invocation of the others)."""
+    shard_sizes = _shard_meter_days(events)
+
+    def size(payload: dict[str, Any]) -> int:
+        if payload.get("step") == "shard":
+            return shard_sizes.get(int(payload["shard"]), 0)
+        chunk = payload.get("chunk") or {}
+        return int(chunk.get("end", 0)) - int(chunk.get("start", 0))
+
+    largest: dict[str, tuple[str, dict[str, Any]]] = {}
+    for function, payload in scheduled_payloads(events):
+        task = _probe_name(function, payload)
+        if task not in largest or size(payload) > size(largest[task][1]):
+            largest[task] = (function, payload)
+    return largest
+
+
+def probe_largest(stack: Stack, events: list[dict[str, Any]]) -> dict[str, int]:
+    """Peak RSS of the largest invocation of transform_chunk and of each Aggregate step, each re-run alone in a
+    fresh process, in the execution's order (the plan rewrites the shards' inputs, the commit gives the lease back)."""
+    largest = _largest_payloads(events)
+    return {task: peak_rss(stack, *largest[task]) for task in PROBED if task in largest}
 
 
 if __name__ == "__main__":

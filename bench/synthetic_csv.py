@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -50,6 +51,15 @@ def _meter_milli_kwh(rng: np.random.Generator, count: int, shape: np.ndarray) ->
     return np.rint(base * np.resize(shape, count) * noise * 1000).astype(np.int64)
 
 
+def _write_meter(out: TextIO, expected: Expected, meter_id: str, values: np.ndarray, stamps: list[str],
+                 days: list[str]) -> None:
+    """One meter's lines (its values in milli-kWh, from the first stamp on) and its days in `expected`."""
+    out.write("".join(f"{meter_id},{stamps[i]}, {int(v) // 1000}.{int(v) % 1000:03d} \n" for i, v in enumerate(values)))
+    for index, start in enumerate(range(0, len(values), SLOTS_PER_DAY)):
+        day_values = values[start:start + SLOTS_PER_DAY]
+        expected.add_day(days[index], len(day_values), int(day_values.sum()))
+
+
 def write_csv(path: Path, readings: int, seed: int = 20130101) -> Expected:
     """Write `readings` half-hourly readings of ceil(readings / 1440) meters (30 days each, the last one shorter)."""
     rng = np.random.default_rng(seed)
@@ -61,11 +71,21 @@ def write_csv(path: Path, readings: int, seed: int = 20130101) -> Expected:
         out.write(HEADER + "\n")
         for meter in range(expected.meters):
             count = min(READINGS_PER_METER, readings - meter * READINGS_PER_METER)
-            values = _meter_milli_kwh(rng, count, shape)
-            meter_id = f"MAC{meter + 1:06d}"
-            out.write("".join(f"{meter_id},{stamps[i]}, {int(v) // 1000}.{int(v) % 1000:03d} \n"
-                              for i, v in enumerate(values)))
-            for index, start in enumerate(range(0, count, SLOTS_PER_DAY)):
-                day_values = values[start:start + SLOTS_PER_DAY]
-                expected.add_day(days[index], len(day_values), int(day_values.sum()))
+            _write_meter(out, expected, f"MAC{meter + 1:06d}", _meter_milli_kwh(rng, count, shape), stamps, days)
+    return expected
+
+
+def write_meters_csv(path: Path, meters: int, readings_per_meter: int, seed: int = 20130101) -> Expected:
+    """Write `readings_per_meter` half-hourly readings (from midnight of the first day) of each of `meters` meters,
+    sorted by meter: the shape of a backfill of many meters, where meter-days, not readings, are the load."""
+    rng = np.random.default_rng(seed)
+    shape = _household_shape()
+    stamps = _stamps()[:readings_per_meter]
+    days = [stamp[:10] for stamp in stamps[::SLOTS_PER_DAY]]
+    expected = Expected(readings=meters * readings_per_meter, meters=meters)
+    with path.open("w", newline="\n") as out:
+        out.write(HEADER + "\n")
+        for meter in range(meters):
+            _write_meter(out, expected, f"MAC{meter + 1:07d}", _meter_milli_kwh(rng, readings_per_meter, shape),
+                         stamps, days)
     return expected

@@ -16,6 +16,10 @@ this stack end to end, and each is closed here:
 5. A Distributed Map whose child executions fail succeeds (moto counts the failures but ignores
    ``ToleratedFailureCount``/``Percentage``, both 0 by default); the Map Run now fails with
    ``States.ExceedToleratedFailureThreshold`` as on AWS.
+6. A DynamoDB Query (without an index) sorts every item of the table to find one partition, iterating the live
+   dicts: on a table of a million items it takes seconds and fails with HTTP 500 ("dictionary changed size during
+   iteration") when another request writes meanwhile. It now reads its partition only, and every read of the
+   items iterates a snapshot.
 
 Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
 all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
@@ -34,6 +38,7 @@ from typing import Any, Callable
 
 from moto.awslambda import models as lambda_models
 from moto.core.config import default_user_config
+from moto.dynamodb.models import table as dynamodb_table
 from moto.events import models as events_models
 from moto.stepfunctions.parser import models as sfn_parser_models
 from moto.stepfunctions.parser.backend import execution as sfn_execution
@@ -66,6 +71,8 @@ def check_internals() -> None:
         (sfn_mock_config, "MockedResponseReturn"),
         (sfn_mock_config, "MockedResponseThrow"),
         (sfn_distributed.DistributedIterationComponent, "_map_run"),
+        (dynamodb_table.Table, "all_items"),
+        (dynamodb_table.Table, "query"),
     ]
     missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in required
                if not hasattr(owner, name)]
@@ -85,6 +92,7 @@ def install() -> None:
         _patch_eventbridge_stepfunctions_target()
         _patch_start_execution()
         _patch_distributed_map_failures()
+        patch_dynamodb_reads()
         terraform_shims.install()
         _installed = True
 
@@ -245,3 +253,43 @@ def _patch_distributed_map_failures() -> None:
                     error=name.error_name, cause=cause))))
 
     sfn_distributed.DistributedIterationComponent._map_run = map_run
+
+
+# --------------------------------------------------------------------------------------
+# 6. A DynamoDB Query reads its partition only, and reads never iterate dicts being written
+# --------------------------------------------------------------------------------------
+
+_query_partition = threading.local()
+_INDEX_NAME_POSITION = 6  # Table.query(hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+#                           scan_index_forward, projection_expressions, index_name, ...)
+
+
+def patch_dynamodb_reads() -> None:
+    """Idempotent, so a test can apply this patch alone."""
+    if getattr(dynamodb_table.Table.query, "gridflow_patched", False):
+        return
+    original_query = dynamodb_table.Table.query
+
+    def all_items(self: Any) -> list[Any]:
+        hash_key = getattr(_query_partition, "hash_key", None)
+        if hash_key is None:
+            partitions = list(self.items.values())
+        else:
+            partitions = [self.items[hash_key]] if hash_key in self.items else []
+        items = [item for partition in partitions
+                 for item in (list(partition.values()) if self.range_key_attr else [partition])]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[_INDEX_NAME_POSITION] if len(args) > _INDEX_NAME_POSITION else kwargs.get("index_name")
+        if index_name is not None or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        _query_partition.hash_key = hash_key
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _query_partition.hash_key = None
+
+    query.gridflow_patched = True  # type: ignore[attr-defined]
+    dynamodb_table.Table.all_items = all_items
+    dynamodb_table.Table.query = query

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,11 +32,12 @@ def read_parquet(bucket: str, key: str, columns: list[str] | None = None,
     return pq.read_table(io.BytesIO(s3_objects.get_bytes(bucket, key)), columns=columns, filters=filters)
 
 
-class _Tail(io.RawIOBase):
-    """A read-only file of `size` bytes of which only the last len(tail) are known: enough for a Parquet footer."""
+class _Windows(io.RawIOBase):
+    """A read-only file of `size` bytes of which only some windows (start, bytes) are known, fetched with ranged
+    GETs: enough for a Parquet footer and the row groups wanted. A read outside them fails."""
 
-    def __init__(self, size: int, tail: bytes) -> None:
-        self._size, self._tail, self._at = size, tail, 0
+    def __init__(self, size: int, windows: list[tuple[int, bytes]]) -> None:
+        self._size, self._windows, self._at = size, windows, 0
 
     def readable(self) -> bool:
         return True
@@ -51,22 +53,67 @@ class _Tail(io.RawIOBase):
         return self._at
 
     def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        start = self._at - (self._size - len(self._tail))
-        if start < 0:
-            raise OSError("read before the footer")
-        data = self._tail[start:start + len(buffer)]
-        buffer[:len(data)] = data
-        self._at += len(data)
-        return len(data)
+        wanted = min(len(buffer), self._size - self._at)
+        for start, data in self._windows:
+            if start <= self._at and self._at + wanted <= start + len(data):
+                buffer[:wanted] = data[self._at - start:self._at - start + wanted]
+                self._at += wanted
+                return wanted
+        raise OSError(f"bytes {self._at}-{self._at + wanted} were not fetched")
+
+
+def _footer_of(tail: bytes, size: int, fetch: Callable[[int], bytes]) -> tuple[pq.FileMetaData, bytes]:
+    """The footer from an object's last bytes; `fetch(start)` gets bytes [start, size) when it is longer."""
+    footer = int.from_bytes(tail[-8:-4], "little") + 8
+    if footer > len(tail):
+        tail = fetch(size - footer)
+    return pq.read_metadata(_Windows(size, [(size - len(tail), tail)])), tail
 
 
 def read_footer(bucket: str, key: str, size: int) -> pq.FileMetaData:
     """A Parquet object's footer with one ranged GET (two if the footer is larger than FOOTER_READ_BYTES)."""
     tail = s3_objects.read_range(bucket, key, max(0, size - FOOTER_READ_BYTES), size)
-    footer = int.from_bytes(tail[-8:-4], "little") + 8
-    if footer > len(tail):
-        tail = s3_objects.read_range(bucket, key, size - footer, size)
-    return pq.read_metadata(_Tail(size, tail))
+    return _footer_of(tail, size, lambda start: s3_objects.read_range(bucket, key, start, size))[0]
+
+
+def read_footer_of(bucket: str, key: str) -> pq.FileMetaData:
+    """A Parquet object's footer, its size unknown: one suffix-ranged GET (two if the footer is larger)."""
+    return _tail_and_footer(bucket, key)[1]
+
+
+def _tail_and_footer(bucket: str, key: str) -> tuple[int, pq.FileMetaData, bytes]:
+    tail, size = s3_objects.read_tail(bucket, key, FOOTER_READ_BYTES)
+    footer, tail = _footer_of(tail, size, lambda start: s3_objects.read_range(bucket, key, start, size))
+    return size, footer, tail
+
+
+def _row_group_span(footer: pq.FileMetaData, group: int) -> tuple[int, int]:
+    """[start, end) of a row group's column chunks in the file."""
+    columns = [footer.row_group(group).column(index) for index in range(footer.num_columns)]
+    starts = [column.dictionary_page_offset if column.has_dictionary_page else column.data_page_offset
+              for column in columns]
+    return min(starts), max(start + column.total_compressed_size for start, column in zip(starts, columns))
+
+
+def read_range_of(bucket: str, key: str, column: str, low: int, high: int) -> pa.Table:
+    """The rows whose integer `column` is in [low, high), fetching only the footer and the row groups whose
+    statistics overlap the range (in one ranged GET when the object is sorted by that column)."""
+    size, footer, tail = _tail_and_footer(bucket, key)
+    position = footer.schema.to_arrow_schema().get_field_index(column)
+    groups = []
+    for group in range(footer.num_row_groups):
+        statistics = footer.row_group(group).column(position).statistics
+        if statistics is None or not statistics.has_min_max or (statistics.min < high and statistics.max >= low):
+            groups.append(group)
+    if not groups:
+        return footer.schema.to_arrow_schema().empty_table()
+    spans = [_row_group_span(footer, group) for group in groups]
+    start, end = min(span[0] for span in spans), max(span[1] for span in spans)
+    windows = [(size - len(tail), tail)]
+    if start < size - len(tail):
+        windows.append((start, s3_objects.read_range(bucket, key, start, end)))
+    table = pq.ParquetFile(_Windows(size, windows), metadata=footer).read_row_groups(groups)
+    return table.filter(pc.and_(pc.greater_equal(table[column], low), pc.less(table[column], high)))
 
 
 @dataclass(frozen=True)

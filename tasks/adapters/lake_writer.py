@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -12,7 +13,7 @@ import pyarrow.parquet as pq
 
 from tasks.adapters import lake_reader, s3_objects
 from tasks.adapters.aws_clients import client
-from tasks.domain import lake_layout
+from tasks.domain import lake_layout, meter_shards, meter_sketch
 
 PARQUET_COMPRESSION = "zstd"
 # Row groups are what Athena (Trino) and DuckDB skip by their min/max statistics, and the unit of a read split.
@@ -22,6 +23,11 @@ PARQUET_COMPRESSION = "zstd"
 # reads well), small enough to skip by. Inside a group the page index (column index and offset index, ~1 MiB
 # pages) lets readers that use it (Trino's parquet.use-column-index, DuckDB's filter pushdown) skip pages.
 ROW_GROUP_ROWS = 1 << 20
+# Partial totals are read by hash range, one shard at a time: groups of 8,192 meter-days (about 60 KB; a 24 MiB
+# chunk's partial holds 2 of them sorted by meter, 70 sorted by time) let a shard of a million-meter file fetch
+# about one group of each chunk, and keep the footer every shard reads under 40 KB.
+PARTIAL_ROW_GROUP_ROWS = 8192
+METER_SKETCH_METADATA = b"gridflow.meter_sketch"
 CURATED_SORT = [("meter_id", "ascending"), ("channel", "ascending"), ("interval_start", "ascending")]
 
 
@@ -125,15 +131,46 @@ def write_rejected(bucket: str, feed: str, file_id: str, chunk_index: int, rejec
 
 
 def write_partial_totals(bucket: str, file_id: str, chunk_index: int, partial: pa.Table) -> str:
+    """Sorted by meter hash in small row groups, so that one aggregation shard reads only its own meters' groups
+    (tasks.domain.meter_shards); the footer holds the chunk's meter sketch (tasks.domain.meter_sketch)."""
     key = lake_layout.partial_totals_key(file_id, chunk_index)
-    s3_objects.put_bytes(bucket, key, parquet_bytes(partial))
+    hashes = meter_shards.hash_column(partial["meter_id"])
+    table = partial.append_column("meter_hash", hashes).sort_by(
+        [("meter_hash", "ascending"), ("meter_id", "ascending"), ("channel", "ascending"), ("day", "ascending")])
+    sketch = meter_sketch.to_text(meter_sketch.sketch_of(hashes))
+    sink = io.BytesIO()
+    # Statistics of meter_hash only and no page index: every shard reads the footer.
+    pq.write_table(table.replace_schema_metadata({METER_SKETCH_METADATA: sketch}), sink,
+                   compression=PARQUET_COMPRESSION, row_group_size=PARTIAL_ROW_GROUP_ROWS,
+                   write_statistics=["meter_hash"])
+    s3_objects.put_bytes(bucket, key, sink.getvalue())
     return key
 
 
-def read_partial_totals(bucket: str, file_id: str, chunk_indexes: list[int]) -> list[pa.Table]:
-    """The partial totals of exactly these chunks (never a leftover of another attempt's plan)."""
-    keys = [lake_layout.partial_totals_key(file_id, index) for index in sorted(chunk_indexes)]
-    return [lake_reader.read_parquet(bucket, key) for key in keys]
+def _partial_keys(file_id: str, chunk_indexes: list[int]) -> list[str]:
+    return [lake_layout.partial_totals_key(file_id, index) for index in sorted(chunk_indexes)]
+
+
+def read_partial_totals(bucket: str, file_id: str, chunk_indexes: list[int],
+                        hashes: tuple[int, int] | None = None) -> list[pa.Table]:
+    """The partial totals of exactly these chunks (never a leftover of another attempt's plan), in chunk order;
+    with `hashes` [low, high) only the rows of meters whose hash is in that range (one shard's)."""
+    def read(key: str) -> pa.Table:
+        if hashes is None:
+            return lake_reader.read_parquet(bucket, key)
+        return lake_reader.read_range_of(bucket, key, "meter_hash", *hashes)
+
+    with ThreadPoolExecutor(lake_reader.READ_THREADS) as pool:
+        return list(pool.map(read, _partial_keys(file_id, chunk_indexes)))
+
+
+def meter_sketches(bucket: str, file_id: str, chunk_indexes: list[int]) -> list[list[int]]:
+    """Each chunk's meter sketch, from the footers of its partial totals only."""
+    def read(key: str) -> list[int]:
+        return meter_sketch.from_text((lake_reader.read_footer_of(bucket, key).metadata or {})[METER_SKETCH_METADATA])
+
+    with ThreadPoolExecutor(lake_reader.READ_THREADS) as pool:
+        return list(pool.map(read, _partial_keys(file_id, chunk_indexes)))
 
 
 def write_chunk_outputs(bucket: str, file_id: str, chunk_index: int, keys: list[str]) -> None:

@@ -56,6 +56,14 @@ def read_range(bucket: str, key: str, start: int, end: int) -> bytes:
     return response["Body"].read()
 
 
+def read_tail(bucket: str, key: str, count: int) -> tuple[bytes, int]:
+    """The last `count` bytes of an object (all of it if smaller) and its size, with one ranged GET."""
+    response = client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes=-{count}")
+    body = response["Body"].read()
+    content_range = response.get("ContentRange")
+    return body, int(content_range.rsplit("/", 1)[1]) if content_range else len(body)
+
+
 def stream_blocks(bucket: str, key: str, block_bytes: int = STREAM_BLOCK_BYTES) -> Iterator[bytes]:
     """The whole object, as a stream of blocks."""
     body = client("s3").get_object(Bucket=bucket, Key=key)["Body"]

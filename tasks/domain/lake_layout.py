@@ -47,6 +47,13 @@ def file_of(key: str) -> str | None:
     return object_name(key).rsplit("-", 1)[0]
 
 
+def chunk_of(key: str) -> int | None:
+    """The chunk index in a chunk object's name; None for a compacted object."""
+    if is_compacted(key):
+        return None
+    return int(object_name(key).rsplit("-", 1)[1].split(".", 1)[0])
+
+
 def day_of(key: str) -> str:
     return key.split("reading_date=", 1)[1].split("/", 1)[0]
 

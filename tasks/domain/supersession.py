@@ -7,6 +7,7 @@ totals of `readings_latest` (latest delivery wins), and a rerun of any file reco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
@@ -78,16 +79,44 @@ def superseded(own: pa.Table, older: pa.Table) -> pa.Table:
                      "duplicates": zeros, "expected": zeros}).cast(METER_DAY_SCHEMA)
 
 
-def meters_in_several_chunks(partials: list[pa.Table]) -> tuple[list[str], list[str]]:
-    """The meters and the days of the meter-days (by channel) that two or more chunks gave readings of: only there
-    can a file repeat an interval in another chunk (each chunk drops its own repeats when it is parsed). A file
-    sorted by meter splits one meter-day at each chunk boundary, however many days every chunk spans."""
+@dataclass(frozen=True)
+class PossibleRepeats:
+    """Where a file may give an interval again in another chunk: these meters, on these days, in these chunks
+    (positions in the list of partials)."""
+
+    meters: list[str]
+    days: list[str]
+    parts: list[int]
+
+
+def possibly_repeated(partials: list[pa.Table]) -> PossibleRepeats:
+    """The meter-days (by channel) that two or more chunks gave readings of in overlapping slots of the day
+    (tasks.domain.daily_totals.SLOT_COUNT): only there can a file repeat an interval in another chunk (each chunk
+    drops its own repeats when it is parsed). A file sorted by meter splits one meter-day at each chunk boundary,
+    one sorted by time splits every meter-day; either way the halves cover different slots, so nothing is read."""
     if len(partials) < 2:
-        return [], []
-    keys = pa.concat_tables([partial.select(DAY_KEY) for partial in partials])
-    counts = keys.group_by(DAY_KEY, use_threads=False).aggregate([("meter_id", "count")])
-    split = counts.filter(pc.greater(counts["meter_id_count"], 1))
-    return sorted(set(split["meter_id"].to_pylist())), sorted(set(split["day"].to_pylist()))
+        return PossibleRepeats([], [], [])
+    parts = pa.concat_tables([partial.select(DAY_KEY + ["slots"]).append_column(
+        "part", pa.repeat(pa.scalar(position, pa.int64()), partial.num_rows))
+        for position, partial in enumerate(partials)])
+    counts = parts.group_by(DAY_KEY, use_threads=False).aggregate([("part", "count")])
+    split = counts.filter(pc.greater(counts["part_count"], 1))
+    if split.num_rows == 0:
+        return PossibleRepeats([], [], [])
+    seen: dict[tuple[str, str, str], int] = {}
+    overlapping: set[tuple[str, str, str]] = set()
+    for row in parts.join(split.select(DAY_KEY), DAY_KEY, join_type="left semi").to_pylist():
+        key = (row["meter_id"], row["channel"], row["day"])
+        if seen.get(key, 0) & row["slots"]:
+            overlapping.add(key)
+        seen[key] = seen.get(key, 0) | row["slots"]
+    if not overlapping:
+        return PossibleRepeats([], [], [])
+    meters = pa.array(sorted({meter for meter, _, _ in overlapping}), pa.string())
+    days = pa.array(sorted({day for _, _, day in overlapping}), pa.string())
+    involved = parts.filter(pc.and_(pc.is_in(parts["meter_id"], value_set=meters),
+                                    pc.is_in(parts["day"], value_set=days)))
+    return PossibleRepeats(meters.to_pylist(), days.to_pylist(), sorted(set(involved["part"].to_pylist())))
 
 
 def repeated_within_file(own: pa.Table) -> pa.Table:

@@ -13,7 +13,7 @@ from tasks.steps.file_ref import FileRef
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     file, settings, step = FileRef.from_dict(event["file"]), Settings.from_env(), event.get("step", "aggregate")
     if step == "shard":
-        result = aggregate_shard(file, int(event["shard"]), settings)
+        result = aggregate_shard(file, int(event["shard"]), int(event["shards"]), int(event["chunk_count"]), settings)
     else:
         chunks = chunk_results_of(file, event["chunks"], event.get("plan"))
         result = (commit_feed_totals(file, chunks, int(event["shards"]), settings) if step == "commit"

@@ -37,9 +37,10 @@ class CommittedLake:
     own_compacted: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # compacted objects holding its rows
 
 
-def committed_lake(file: FileRef, days: list[str], table: str) -> CommittedLake:
+def committed_lake(file: FileRef, days: list[str], table: str, meters: list[str] | None = None) -> CommittedLake:
     """One Query for the feed-day items of these days, one listing a day, the committed files' Parquet read
-    (their chunk objects, and their rows in compacted objects: tasks.steps.compact_partition)."""
+    (their chunk objects, and their rows in compacted objects: tasks.steps.compact_partition); with `meters`,
+    only those meters' rows (an Aggregate Shard's), filtered row group by row group."""
     if not days:
         return CommittedLake(days=[], deliveries=pa.table({}), feed_days=[], own_objects=[])
     wanted = set(days)
@@ -49,8 +50,9 @@ def committed_lake(file: FileRef, days: list[str], table: str) -> CommittedLake:
     objects = lake_reader.day_objects(file.bucket, file.feed, sorted(wanted), file.file_id)
     theirs = [(day, key) for day, key in objects.others if lake_layout.file_of(key) in committed]
     theirs += objects.compacted if committed else []
-    return CommittedLake(days=sorted(wanted), deliveries=lake_reader.read_deliveries(file.bucket, theirs, committed),
-                         feed_days=items, own_objects=objects.own, own_compacted=objects.holding)
+    deliveries = lake_reader.read_deliveries(file.bucket, theirs, committed, meters)
+    return CommittedLake(days=sorted(wanted), deliveries=deliveries, feed_days=items, own_objects=objects.own,
+                         own_compacted=objects.holding)
 
 
 def own_rows(file: FileRef, lake: CommittedLake) -> pa.Table:
@@ -72,13 +74,25 @@ def drop_compacted_copies(file: FileRef, lake: CommittedLake) -> int:
                for _, key in lake.own_compacted)
 
 
-def own_deliveries(file: FileRef, lake: CommittedLake, meters: pa.Array) -> pa.Table:
-    """The file's own curated readings of these days, read only when a committed file shares one of its meters.
-    (Aggregate calls this under the lease with every chunk written: a rerun's compacted copies go first.)"""
-    drop_compacted_copies(file, lake)
-    if lake.deliveries.num_rows == 0 or not pc.any(pc.is_in(lake.deliveries["meter_id"], value_set=meters)).as_py():
+def own_of_meters(file: FileRef, lake: CommittedLake, meters: pa.Array | None = None) -> pa.Table:
+    """The file's own curated readings of the meters (of `meters`, or any) that committed files also delivered
+    on these days: all that netting against them needs, read row group by row group. Empty in the usual case."""
+    if lake.deliveries.num_rows == 0:
         return pa.table({})
-    return lake_reader.read_deliveries(file.bucket, lake.own_objects)
+    shared = pc.unique(lake.deliveries["meter_id"])
+    if meters is not None:
+        shared = shared.filter(pc.is_in(shared, value_set=meters))
+    if len(shared) == 0:
+        return pa.table({})
+    own = lake_reader.read_deliveries(file.bucket, lake.own_objects, meters=shared.to_pylist())
+    return own if own.num_rows else pa.table({})
+
+
+def own_deliveries(file: FileRef, lake: CommittedLake, meters: pa.Array | None = None) -> pa.Table:
+    """own_of_meters, once a rerun's compacted copies are gone (Aggregate calls this under the lease with every
+    chunk written)."""
+    drop_compacted_copies(file, lake)
+    return own_of_meters(file, lake, meters)
 
 
 def with_own(lake: CommittedLake, own: pa.Table) -> pa.Table:

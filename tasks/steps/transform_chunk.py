@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow.compute as pc
+
 from tasks.adapters import lake_writer, s3_objects
 from tasks.domain.chunk_plan import chunk_result_key
 from tasks.domain.daily_totals import partial_daily_totals
@@ -24,11 +26,13 @@ def transform_chunk(file: FileRef, chunk: dict[str, Any]) -> dict[str, Any]:
         file.feed, file.file_id, index, parsed.readings, parsed.rejected))
     objects = lake_writer.write_curated(file.bucket, file.feed, file.file_id, index, parsed.readings)
     lake_writer.write_rejected(file.bucket, file.feed, file.file_id, index, parsed.rejected)
-    lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial_daily_totals(parsed.readings, parsed.duplicates))
+    partial = partial_daily_totals(parsed.readings, parsed.duplicates)
+    lake_writer.write_partial_totals(file.bucket, file.file_id, index, partial)
     result = {
         "index": index,
         "rows_loaded": parsed.readings.num_rows,
         "rows_rejected": parsed.rejected.num_rows,
+        "meters": len(pc.unique(partial["meter_id"])),
         "blank_lines": parsed.blank_lines,
         "objects": len(objects),
         "bytes": len(body),

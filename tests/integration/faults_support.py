@@ -97,10 +97,14 @@ def write_lcl(path: Path, rows: Iterable[tuple[str, str, str]]) -> Path:
 
 
 def latest_wins(files_in_delivery_order: list[Path]) -> DayTotals:
-    """Independent oracle: per (meter, interval) the value of the last file that delivered it, summed per day."""
+    """Independent oracle: per (meter, interval) the value of the last file that delivered it (the first line of
+    that file giving it), summed per day."""
     latest: dict[tuple[str, str], Decimal] = {}
     for path in files_in_delivery_order:
-        latest.update({(meter, tstp): kwh for meter, tstp, kwh in lcl_readings(path)})
+        first: dict[tuple[str, str], Decimal] = {}
+        for meter, tstp, kwh in lcl_readings(path):
+            first.setdefault((meter, tstp), kwh)
+        latest.update(first)
     sums: dict[tuple[str, str], list[Any]] = defaultdict(lambda: [Decimal(0), 0])
     for (meter, tstp), kwh in latest.items():
         sums[(meter, tstp[:10])][0] += kwh

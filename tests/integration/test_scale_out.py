@@ -23,9 +23,11 @@ from gridflow import commands
 from gridflow.emulator import fault_injection
 from gridflow.executions import Tracked, wait_for
 from gridflow.stack import Stack
+from tasks.adapters import audit_table
 from tasks.domain.file_identity import file_id_for
 from tests.integration.faults_support import (FaultPlan, deploy_stack, dynamodb_totals, failed_task_errors,
-                                              file_items, file_rows, latest_wins, lcl_readings, write_lcl)
+                                              file_items, file_rows, latest_view_totals, latest_wins, lcl_readings,
+                                              wait_until, write_lcl)
 from tests.integration.sfn_helpers import history
 from tests.real_data import real_file
 
@@ -167,3 +169,66 @@ def test_a_shard_crashing_mid_write_is_taken_back_out_and_a_rerun_is_exact(gridf
     assert commands.rerun(stack, loaded["file_id"], wait=True)["status"] == "LOADED"
     assert dynamodb_totals(stack, FEED, METERS) == latest_wins([large_file])
     assert len(file_rows(stack, FEED, loaded["file_id"])) == len(lcl_readings(large_file))
+
+
+def _derived(directory: Path, name: str, meters: list[str], first_day: str, last_day: str, scale: str,
+             by_time: bool) -> Path:
+    """Real readings of MAC000002 over some days for each of these meters, scaled; sorted by meter, or by time
+    (every chunk then splits every meter-day it touches)."""
+    source = [(tstp, kwh) for _, tstp, kwh in lcl_readings(real_file("lcl_halfhourly/MAC000002.csv"))
+              if first_day <= tstp[:10] <= last_day]
+    rows = [(meter, tstp, str(kwh * Decimal(scale) + Decimal(n) / 1000))
+            for n, meter in enumerate(meters) for tstp, kwh in source]
+    return write_lcl(directory / name, sorted(rows, key=lambda row: (row[1], row[0])) if by_time else rows)
+
+
+def test_sharded_files_net_a_repeat_across_chunks_and_a_re_delivery_exactly(stack: Stack, tmp_path: Path) -> None:
+    """A file sorted by meter that gives its first reading again at its end (another chunk, another value: the
+    first line wins), then a newer file sorted by time re-delivering half of its days: both aggregate in
+    shards, each shard reading its meters' partial totals, and the totals are those of the latest delivery."""
+    meters = [f"MACNET{n}" for n in range(5)]
+    older = _derived(tmp_path, "net-older.csv", meters, "2013-03-01", "2013-03-06", "1", by_time=False)
+    first = lcl_readings(older)[0]
+    with older.open("a") as handle:
+        handle.write(f"{first[0]},{first[1]},{first[2] + Decimal('7.5')}\n")
+    newer = _derived(tmp_path, "net-newer.csv", meters, "2013-03-04", "2013-03-09", "1.5", by_time=True)
+    for path in (older, newer):
+        [loaded] = commands.ingest(stack, [path], FEED, wait=True)
+        assert loaded["status"] == "LOADED"
+        run = stack.client("stepfunctions").describe_execution(
+            executionArn=stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{loaded['execution']}")
+        totals = json.loads(run["output"])["totals"]["value"]
+        assert totals["sharded"] is False and "Aggregate Shard" in entered(history(
+            stack.client("stepfunctions"), run["executionArn"]))
+    assert dynamodb_totals(stack, FEED, meters) == latest_wins([older, newer])
+    assert latest_view_totals(stack, FEED, meters) == latest_wins([older, newer])
+
+
+def test_an_older_sharded_file_committed_after_a_newer_one_re_nets_it(gridflow_up: Any, stack: Stack,
+                                                                      tmp_path: Path) -> None:
+    """The older file is held in Transform until the newer one, re-delivering some of its intervals, is loaded;
+    its Commit Feed Totals then works out the newer file's items again."""
+    meters = [f"MACLATE{n}" for n in range(4)]
+    older = _derived(tmp_path, "late-older.csv", meters, "2013-04-01", "2013-04-04", "1", by_time=True)
+    newer = _derived(tmp_path, "late-newer.csv", meters[1:], "2013-04-03", "2013-04-06", "2", by_time=False)
+    faults = FaultPlan(fault_injection.plan_path(gridflow_up.port), stack.environment)
+    since = datetime.now(timezone.utc) - timedelta(seconds=5)
+    key = f"inbound/{FEED}/{older.name}"
+    etag = stack.client("s3").put_object(Bucket=stack.data_bucket, Key=key, Body=older.read_bytes())["ETag"]
+    held = Tracked(key=key, file_id=file_id_for(FEED, etag.strip('"'), older.stat().st_size))
+    try:
+        faults.arm({"id": "hold", "function": faults.function("transform_chunk"), "file_id": held.file_id,
+                    "action": "hold", "seconds": 300})
+        wait_until(lambda: (audit_table.get_file(stack.audit_table, held.file_id) or {}).get("status")
+                   == "PROCESSING")
+        [loaded] = commands.ingest(stack, [newer], FEED, wait=True)
+        assert loaded["status"] == "LOADED", "the newer file loaded while the older one was held in Transform"
+    finally:
+        faults.clear()
+    wait_for(stack, [held], since)
+    assert held.status == "SUCCEEDED", held.error
+    output = json.loads(stack.client("stepfunctions").describe_execution(executionArn=held.execution_arn)["output"])
+    assert output["totals"]["value"]["renetted_files"] == [loaded["file_id"]]
+    assert "Commit Feed Totals" in entered(history(stack.client("stepfunctions"), held.execution_arn))
+    assert dynamodb_totals(stack, FEED, meters) == latest_wins([older, newer])
+    assert latest_view_totals(stack, FEED, meters) == latest_wins([older, newer])

@@ -298,5 +298,7 @@ def test_a_chunk_failing_every_attempt_fails_the_map_run(runs: dict[str, Run]) -
 def test_a_file_with_many_meters_aggregates_in_shards_then_commits(runs: dict[str, Run]) -> None:
     run = runs["ShardedHappyPath"]
     assert run.input_of("Commit Feed Totals")["totals"]["value"]["shard_count"] == 2
+    shard = run.input_of("Aggregate Shard")
+    assert (shard["step"], shard["shards"], shard["chunk_count"]) == ("shard", 2, 1)
     assert output_of(run.description)["totals"]["value"]["sharded"] is False
     assert output_of(run.description)["result"]["value"]["status"] == "LOADED"

@@ -5,26 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
 from tasks.adapters import s3_objects
 from tasks.adapters.aws_clients import client
+from tests.unit.adapters.conftest import BUCKET
 
-BUCKET = "gridflow-test-data"
 KEY = "work/0123456789abcdef01234567/decompressed"
 PART = 5 * 1024 * 1024  # the smallest part S3 (and moto) accept
 
 
 @pytest.fixture
-def bucket(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {"AWS_REGION": "eu-west-3", "AWS_DEFAULT_REGION": "eu-west-3", "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
-        monkeypatch.setenv(name, value)
+def bucket(s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(s3_objects, "PART_BYTES", PART)
-    with mock_aws():
-        client("s3").create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
-        yield BUCKET
+    return s3_bucket
 
 
 def stored(key: str = KEY) -> tuple[bytes, str]:

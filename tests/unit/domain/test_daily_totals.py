@@ -124,9 +124,17 @@ def test_combining_partials_of_split_readings_equals_the_whole(lcl_spec: FeedSpe
     bounds = [0, *cuts, readings.num_rows]
     pieces = [readings.slice(start, end - start) for start, end in zip(bounds, bounds[1:])]
 
-    combined = combine_partials([partial_daily_totals(piece) for piece in reversed(pieces)])
+    partials = [partial_daily_totals(piece) for piece in reversed(pieces)]
+    combined = combine_partials(partials)
 
-    assert combined.equals(partial_daily_totals(readings))
+    whole = partial_daily_totals(readings)
+    assert combined.equals(whole.drop_columns(["slots"]))
+    slots: dict[tuple[str, str, str], int] = {}
+    for row in pa.concat_tables(partials).to_pylist():
+        key = (row["meter_id"], row["channel"], row["day"])
+        assert slots.get(key, 0) & row["slots"] == 0, "pieces of one file never share a half-hour's slot"
+        slots[key] = slots.get(key, 0) | row["slots"]
+    assert slots == {(row["meter_id"], row["channel"], row["day"]): row["slots"] for row in whole.to_pylist()}
     assert meter_day_totals(combined) == reference_daily_totals(reference_readings(data, "long"))
 
 

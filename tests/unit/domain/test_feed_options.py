@@ -614,11 +614,16 @@ def test_partial_daily_totals_expect_the_local_days_intervals_and_carry_duplicat
                                              f"B,{day} 12:00,1"])
     totals = partial_daily_totals(parsed.readings, parsed.duplicates)
 
+    slots = {"A": 0, "B": 0}  # bit i: a reading starts in the i-th of 63 parts of its UTC day
+    for row in parsed.readings.to_pylist():
+        start = row["interval_start"]
+        slots[row["meter_id"]] |= 1 << (start.hour * 60 + start.minute) * 63 // 1440
     assert totals.to_pylist() == [
         {"meter_id": "A", "channel": "import", "day": day, "kwh": Decimal("0.75"), "readings": 2, "anomalies": 0,
-         "duplicates": 1, "expected": expected},
+         "duplicates": 1, "expected": expected, "slots": slots["A"]},
         {"meter_id": "B", "channel": "import", "day": day, "kwh": Decimal(1), "readings": 1, "anomalies": 0,
-         "duplicates": 0, "expected": expected}]
+         "duplicates": 0, "expected": expected, "slots": slots["B"]}]
+    assert bin(slots["A"]).count("1") == 2
 
 
 # ---------------------------------------------------------------- spec validation

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from tasks.domain.daily_totals import combine_partials, partial_daily_totals
+from tasks.domain.daily_totals import ALL_SLOTS, combine_partials, partial_daily_totals
 from tasks.domain.reading_schema import KWH_TYPE, parsed_schema
-from tasks.domain.supersession import DELIVERY_COLUMNS, meters_in_several_chunks, net_of, older_deliveries, superseded
+from tasks.domain.supersession import (DELIVERY_COLUMNS, PossibleRepeats, net_of, older_deliveries, possibly_repeated,
+                                      superseded)
 
 DAY = datetime(2024, 3, 1)
 
@@ -96,12 +97,35 @@ def test_netting_keeps_exact_decimals() -> None:
     assert KWH_TYPE.scale == 9
 
 
-def test_only_the_meters_and_days_two_chunks_share_are_read_back_for_cross_chunk_repeats() -> None:
-    """A file sorted by meter: chunk 1 holds m1 and the start of m2, chunk 2 the rest of m2 and m3."""
+def test_a_file_sorted_by_meter_or_by_time_has_no_possible_repeats_where_chunks_split_a_meter_day() -> None:
+    """By meter: chunk 1 holds m1 and the start of m2, chunk 2 the rest of m2 and m3. By time: each chunk holds
+    one half-hour of every meter. The halves of a meter-day cover different slots of the day: nothing to read."""
     chunk_1 = _readings("aaa", T1, {("m1", 0): "1", ("m1", 1): "1", ("m2", 0): "1"})
     chunk_2 = _readings("aaa", T1, {("m2", 1): "1", ("m3", 0): "1", ("m3", 1): "1"})
-    partials = [partial_daily_totals(chunk_1), partial_daily_totals(chunk_2)]
-    assert meters_in_several_chunks(partials) == (["m2"], ["2024-03-01"])
-    assert meters_in_several_chunks(partials[:1]) == ([], [])
-    assert meters_in_several_chunks([partial_daily_totals(chunk_1), partial_daily_totals(
-        _readings("aaa", T1, {("m3", 0): "1"}))]) == ([], [])
+    by_time = [_readings("aaa", T1, {(meter, half_hour): "1" for meter in ("m1", "m2", "m3")})
+               for half_hour in range(48)]
+    nothing = PossibleRepeats([], [], [])
+    assert possibly_repeated([partial_daily_totals(chunk_1), partial_daily_totals(chunk_2)]) == nothing
+    assert possibly_repeated([partial_daily_totals(chunk) for chunk in by_time]) == nothing
+    assert possibly_repeated([partial_daily_totals(chunk_1)]) == nothing
+
+
+def test_an_interval_given_again_in_another_chunk_names_its_meter_day_and_the_chunks_holding_it() -> None:
+    chunks = [_readings("aaa", T1, {("m1", 0): "1", ("m2", 0): "1"}),
+              _readings("aaa", T1, {("m3", 5): "1"}),
+              _readings("aaa", T1, {("m2", 1): "1", ("m4", 0): "1"}),
+              _readings("aaa", T1, {("m2", 0): "2"})]
+    assert possibly_repeated([partial_daily_totals(chunk) for chunk in chunks]) == PossibleRepeats(
+        ["m2"], ["2024-03-01"], [0, 2, 3])
+
+
+def test_intervals_shorter_than_a_slot_are_always_read_back() -> None:
+    """Five-minute readings share slots, so their meter-days are marked as covering all of them."""
+    five_minutes = [pa.Table.from_pylist([{**row, "interval_start": DAY + timedelta(minutes=5 * n),
+                                           "interval_minutes": 5} for row in
+                                          _readings("aaa", T1, {("m1", 0): "1"}).to_pylist()],
+                                         schema=parsed_schema()) for n in (0, 1)]
+    partials = [partial_daily_totals(pa.concat_tables(five_minutes)), partial_daily_totals(
+        _readings("aaa", T1, {("m1", 40): "1"}))]
+    assert partials[0]["slots"].to_pylist() == [ALL_SLOTS]
+    assert possibly_repeated(partials) == PossibleRepeats(["m1"], ["2024-03-01"], [0, 1])
