@@ -240,13 +240,18 @@ def _exit_with_parent(parent_pid: int) -> None:
     os._exit(0)
 
 
+class _RuntimeServer(ThreadingHTTPServer):
+    """A thread an invocation; a listen backlog for a Map's worth of concurrent invocations."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def serve(port: int, parent_pid: int) -> None:
     """Serve invocations on 127.0.0.1:port until the parent process is gone."""
     fault_injection.install_lambda_side()
     run = invocation_metrics.install(invoke)  # only with GRIDFLOW_BENCH_METRICS set (make bench)
-    ThreadingHTTPServer.request_queue_size = 256
-    server = ThreadingHTTPServer(("127.0.0.1", port), _request_handler(run))
-    server.daemon_threads = True
+    server = _RuntimeServer(("127.0.0.1", port), _request_handler(run))
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True).start()
     server.serve_forever()
 

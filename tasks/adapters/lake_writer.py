@@ -151,17 +151,23 @@ def _partial_keys(file_id: str, chunk_indexes: list[int]) -> list[str]:
     return [lake_layout.partial_totals_key(file_id, index) for index in sorted(chunk_indexes)]
 
 
-def read_partial_totals(bucket: str, file_id: str, chunk_indexes: list[int],
-                        hashes: tuple[int, int] | None = None) -> list[pa.Table]:
-    """The partial totals of exactly these chunks (never a leftover of another attempt's plan), in chunk order;
-    with `hashes` [low, high) only the rows of meters whose hash is in that range (one shard's)."""
+def _read_partials(bucket: str, keys: list[str], hashes: tuple[int, int] | None) -> list[pa.Table]:
+    """These partial-totals objects, in order; with `hashes` [low, high) only the rows of meters whose hash is in
+    that range (one shard's), fetched row group by row group."""
     def read(key: str) -> pa.Table:
         if hashes is None:
             return lake_reader.read_parquet(bucket, key)
         return lake_reader.read_range_of(bucket, key, "meter_hash", *hashes)
 
     with ThreadPoolExecutor(lake_reader.READ_THREADS) as pool:
-        return list(pool.map(read, _partial_keys(file_id, chunk_indexes)))
+        return list(pool.map(read, keys))
+
+
+def read_partial_totals(bucket: str, file_id: str, chunk_indexes: list[int],
+                        hashes: tuple[int, int] | None = None) -> list[pa.Table]:
+    """The partial totals of exactly these chunks (never a leftover of another attempt's plan), in chunk order;
+    with `hashes`, one shard's rows."""
+    return _read_partials(bucket, _partial_keys(file_id, chunk_indexes), hashes)
 
 
 def meter_sketches(bucket: str, file_id: str, chunk_indexes: list[int]) -> list[list[int]]:
@@ -186,7 +192,8 @@ def written_outputs(bucket: str, file_id: str) -> list[str]:
     return sorted(set(keys))
 
 
-def all_partial_totals(bucket: str, file_id: str) -> list[pa.Table]:
-    """Every partial-totals object of this file, whatever plan wrote it (for taking a load back out)."""
-    keys = s3_objects.list_keys(bucket, lake_layout.partial_totals_prefix(file_id))
-    return [lake_reader.read_parquet(bucket, key) for key in sorted(keys)]
+def all_partial_totals(bucket: str, file_id: str, hashes: tuple[int, int] | None = None) -> list[pa.Table]:
+    """Every partial-totals object of this file, whatever plan wrote it (for taking a load back out); with
+    `hashes`, one shard's rows."""
+    return _read_partials(bucket, sorted(s3_objects.list_keys(bucket, lake_layout.partial_totals_prefix(file_id))),
+                          hashes)

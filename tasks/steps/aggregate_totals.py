@@ -157,7 +157,8 @@ def aggregate_shard(file: FileRef, shard: int, shards: int, chunk_count: int, se
 def commit_feed_totals(file: FileRef, chunk_results: list[dict[str, Any]], shards: int,
                        settings: Settings) -> dict[str, Any]:
     """After every shard: the feed-day items from the shards' sums (exact: shards share no meter), which
-    commit the file, then the newer committed files re-netted; then the lease goes back."""
+    commit the file, then the newer committed files re-netted; then the lease goes back. Its result keeps the
+    shards, so a failure after it is taken back in shards too."""
     table = settings.totals_table
     parts = [lake_reader.read_parquet(file.bucket, meter_shards.shard_feed_day_key(file.file_id, shard))
              for shard in range(shards)]
@@ -168,4 +169,5 @@ def commit_feed_totals(file: FileRef, chunk_results: list[dict[str, Any]], shard
         own = netting.own_deliveries(file, lake)
         written = totals_table.put_totals(table, _feed_totals(file, feed_day), settings.write_threads)
         renetted = netting.renet_newer(file, own, netting.with_own(lake, own), lake, table)
-    return _summary(chunk_results, feed_day, meter_days, meter_days + written, renetted)
+    return {**_summary(chunk_results, feed_day, meter_days, meter_days + written, renetted),
+            "sharded": True, "shard_count": shards, "shards": list(range(shards))}  # for Take Back Shards

@@ -55,10 +55,24 @@ def committed_lake(file: FileRef, days: list[str], table: str, meters: list[str]
                          own_compacted=objects.holding)
 
 
-def own_rows(file: FileRef, lake: CommittedLake) -> pa.Table:
+def _shared_meters(lake: CommittedLake, meters: pa.Array | None = None) -> list[str]:
+    """The meters (of `meters`, or any) that committed files delivered on these days."""
+    if lake.deliveries.num_rows == 0:
+        return []
+    shared = pc.unique(lake.deliveries["meter_id"])
+    if meters is not None:
+        shared = shared.filter(pc.is_in(shared, value_set=meters))
+    return shared.to_pylist()
+
+
+def own_rows(file: FileRef, lake: CommittedLake, shared_only: bool = False) -> pa.Table:
     """All of the file's curated readings in these days: its chunk objects and its rows in compacted objects
-    (a rerun's fresh chunk objects and the compacted copy of the same rows count once)."""
-    return lake_reader.read_deliveries(file.bucket, lake.own_objects + lake.own_compacted, {file.file_id})
+    (a rerun's fresh chunk objects and the compacted copy of the same rows count once); with shared_only, only
+    those of the meters committed files also delivered (all that re-netting them needs; usually none)."""
+    meters = _shared_meters(lake) if shared_only else None
+    if meters == []:
+        return pa.table({})
+    return lake_reader.read_deliveries(file.bucket, lake.own_objects + lake.own_compacted, {file.file_id}, meters)
 
 
 def drop_compacted_copies(file: FileRef, lake: CommittedLake) -> int:
@@ -77,14 +91,10 @@ def drop_compacted_copies(file: FileRef, lake: CommittedLake) -> int:
 def own_of_meters(file: FileRef, lake: CommittedLake, meters: pa.Array | None = None) -> pa.Table:
     """The file's own curated readings of the meters (of `meters`, or any) that committed files also delivered
     on these days: all that netting against them needs, read row group by row group. Empty in the usual case."""
-    if lake.deliveries.num_rows == 0:
+    shared = _shared_meters(lake, meters)
+    if not shared:
         return pa.table({})
-    shared = pc.unique(lake.deliveries["meter_id"])
-    if meters is not None:
-        shared = shared.filter(pc.is_in(shared, value_set=meters))
-    if len(shared) == 0:
-        return pa.table({})
-    own = lake_reader.read_deliveries(file.bucket, lake.own_objects, meters=shared.to_pylist())
+    own = lake_reader.read_deliveries(file.bucket, lake.own_objects, meters=shared)
     return own if own.num_rows else pa.table({})
 
 

@@ -3,6 +3,7 @@ the newer files that netted out readings of it (their totals then count what the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 from tasks.adapters import lake_writer, netting_lease, s3_objects, totals_table
 from tasks.adapters.settings import Settings
 from tasks.adapters.totals_table import ALL_METERS
-from tasks.domain import lake_layout
+from tasks.domain import lake_layout, meter_shards
 from tasks.domain.daily_totals import combine_partials
 from tasks.steps import netting
 from tasks.steps.file_ref import FileRef
@@ -33,10 +34,11 @@ class _Footprint:
         return not (self.days or self.objects)
 
 
-def _footprint(file: FileRef, settings: Settings, whole_history: bool) -> _Footprint:
+def _footprint(file: FileRef, settings: Settings, whole_history: bool, meter_days_taken_back: bool) -> _Footprint:
     """From work/ (partial totals and chunk manifests, kept 7 days) and, over those days or with whole_history
-    over all days, from the file's feed-day items, which stay as long as its totals do."""
-    partials = lake_writer.all_partial_totals(file.bucket, file.file_id)
+    over all days, from the file's feed-day items, which stay as long as its totals do. Once shards have taken
+    back its meter-day items (take_back_shard), the partial totals are not read."""
+    partials = [] if meter_days_taken_back else lake_writer.all_partial_totals(file.bucket, file.file_id)
     meter_day = combine_partials(partials).to_pylist()
     objects = set(lake_writer.written_outputs(file.bucket, file.file_id))
     objects |= set(s3_objects.list_keys(file.bucket, lake_layout.rejected_key(file.feed, file.file_id, 0)
@@ -52,8 +54,13 @@ def _footprint(file: FileRef, settings: Settings, whole_history: bool) -> _Footp
                       objects=objects)
 
 
+def _item_keys(file: FileRef, meter_days: Iterable[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The (pk, sk) of the file's items of these (meter, channel, day)."""
+    return sorted((f"{file.feed}#{meter}", f"{day}#{channel}#{file.file_id}") for meter, channel, day in meter_days)
+
+
 def _keys(file: FileRef, meter_id: str, pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    return sorted((f"{file.feed}#{meter_id}", f"{day}#{channel}#{file.file_id}") for channel, day in pairs)
+    return _item_keys(file, ((meter_id, channel, day) for channel, day in pairs))
 
 
 def _meter_day_keys(file: FileRef, footprint: _Footprint, own: pa.Table) -> list[tuple[str, str]]:
@@ -61,20 +68,37 @@ def _meter_day_keys(file: FileRef, footprint: _Footprint, own: pa.Table) -> list
     if own.num_rows:
         days = pc.cast(own["reading_date"], pa.string())
         found |= set(zip(own["meter_id"].to_pylist(), own["channel"].to_pylist(), days.to_pylist()))
-    return sorted((f"{file.feed}#{meter}", f"{day}#{channel}#{file.file_id}") for meter, channel, day in found)
+    return _item_keys(file, found)
 
 
-def retract_outputs(file: FileRef, settings: Settings, whole_history: bool = False) -> dict[str, Any]:
+def take_back_shard(file: FileRef, shard: int, shards: int, settings: Settings) -> dict[str, Any]:
+    """One shard of taking back a load aggregated in shards: delete the meter-day items of the shard's meters,
+    found by hash range in every partial-totals object of the file, so no call holds the file's meter-days.
+    Under the execution's netting lease, renewed and kept: retract_outputs then does the rest and gives it back."""
+    table = settings.totals_table
+    netting_lease.acquire(table, file.feed, file.execution)
+    meter_day = combine_partials(lake_writer.all_partial_totals(file.bucket, file.file_id,
+                                                                meter_shards.hash_range(shard, shards)))
+    found = zip(meter_day["meter_id"].to_pylist(), meter_day["channel"].to_pylist(), meter_day["day"].to_pylist())
+    deleted = totals_table.delete_file_totals(table, _item_keys(file, found))
+    netting_lease.acquire(table, file.feed, file.execution)
+    return {"shard": shard, "items_deleted": deleted}
+
+
+def retract_outputs(file: FileRef, settings: Settings, whole_history: bool = False,
+                    meter_days_taken_back: bool = False) -> dict[str, Any]:
     """Idempotent: deleting what is already gone is a no-op, and the newer files' items are worked out again
     from the lake, so a retried retraction converges. The feed-day items go last: they are how a retraction
-    that stopped half-way finds the file again (and what makes other files still net against it until then)."""
-    footprint = _footprint(file, settings, whole_history)
+    that stopped half-way finds the file again (and what makes other files still net against it until then).
+    With meter_days_taken_back (every take_back_shard ran), only the file's rows of meters that committed files
+    share are read."""
+    footprint = _footprint(file, settings, whole_history, meter_days_taken_back)
     if footprint.empty():
         return {"objects_deleted": 0, "items_deleted": 0, "renetted_files": [], "compacted_rewritten": 0}
     table = settings.totals_table
     with netting_lease.held(table, file.feed, file.execution):
         lake = netting.committed_lake(file, footprint.days, table)
-        own = netting.own_rows(file, lake)
+        own = netting.own_rows(file, lake, shared_only=meter_days_taken_back)
         items = totals_table.delete_file_totals(table, _meter_day_keys(file, footprint, own))
         renetted = netting.renet_newer(file, own, lake.deliveries, lake, table)
         objects = sorted(footprint.objects | {key for _, key in lake.own_objects})

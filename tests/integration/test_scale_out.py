@@ -146,8 +146,9 @@ def test_feed_day_items_are_the_exact_sums_over_meters(stack: Stack, large_file:
 def test_a_shard_crashing_mid_write_is_taken_back_out_and_a_rerun_is_exact(gridflow_up: Any, stack: Stack,
                                                                           large_file: Path,
                                                                           loaded: dict[str, Any]) -> None:
-    """Every shard dies at its 3rd BatchWriteItem (some of its items written): the Map fails, Record Failure
-    deletes what the shards wrote and gives the execution's netting lease back; a rerun gives the same totals."""
+    """Every shard dies at its 3rd BatchWriteItem (some of its items written): the Map fails, Take Back Shards
+    deletes each shard's meter-day items (every meter-day of the file, counted here with csv), Record Failure
+    the rest, and gives the execution's netting lease back; a rerun gives the same totals."""
     faults = FaultPlan(fault_injection.plan_path(gridflow_up.port), stack.environment)
     faults.arm({"id": "shard-crash", "function": faults.function("aggregate"), "file_id": loaded["file_id"],
                 "action": "crash", "at_call": "dynamodb.BatchWriteItem", "call_number": 3})
@@ -161,6 +162,12 @@ def test_a_shard_crashing_mid_write_is_taken_back_out_and_a_rerun_is_exact(gridf
     assert failed["status"] == "FAILED" and fired
     assert "Runtime.ExitError" in failed_task_errors(stack, arn)
     assert "Aggregate Shard" in entered(events) and "Commit Feed Totals" not in entered(events)
+    taken_back = next(json.loads(event["stateExitedEventDetails"]["output"])["taken_back"] for event in events
+                      if event.get("stateExitedEventDetails", {}).get("name") == "Take Back Shards")
+    meter_days = {(meter, tstp[:10]) for meter, tstp, _ in lcl_readings(large_file)}
+    assert sorted(shard["shard"] for shard in taken_back) == [0, 1, 2]
+    assert sum(shard["items_deleted"] for shard in taken_back) == len(meter_days)
+    assert all(shard["items_deleted"] for shard in taken_back)
     assert file_items(stack, loaded["file_id"]) == [] and file_rows(stack, FEED, loaded["file_id"]) == []
     lease = stack.client("dynamodb").get_item(TableName=stack.totals_table,
                                               Key={"pk": {"S": f"lease#{FEED}"}, "sk": {"S": "netting"}})
@@ -198,7 +205,7 @@ def test_sharded_files_net_a_repeat_across_chunks_and_a_re_delivery_exactly(stac
         run = stack.client("stepfunctions").describe_execution(
             executionArn=stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{loaded['execution']}")
         totals = json.loads(run["output"])["totals"]["value"]
-        assert totals["sharded"] is False and "Aggregate Shard" in entered(history(
+        assert totals["sharded"] is True and "Aggregate Shard" in entered(history(
             stack.client("stepfunctions"), run["executionArn"]))
     assert dynamodb_totals(stack, FEED, meters) == latest_wins([older, newer])
     assert latest_view_totals(stack, FEED, meters) == latest_wins([older, newer])

@@ -55,6 +55,8 @@ SHARDS = (*AGGREGATED, "Aggregate in Shards?", "Aggregate Shards")
 FIRST_SHARD = (*SHARDS, "Aggregate Shard")
 SHARDED = (*SHARDS, "Aggregate Shard", "Aggregate Shard", "Commit Feed Totals")
 SHARDED_LOADED = (*SHARDED, "Finalize File", "Loaded")
+TAKEN_BACK = ("Loaded in Shards?", "Take Back Shards", "Take Back Shard", "Take Back Shard")
+TAKE_BACK_FAILED = ("Loaded in Shards?", "Take Back Shards", "Take Back Shard")
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,8 @@ SCENARIOS = (
     Scenario("AggregateFailsEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("UnexpectedErrorRecorded", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("FinalizeFailsThenSucceeds", "SUCCEEDED", LOADED),
-    Scenario("FinalizeFailsEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", *RECORDED), "LoadFailed"),
+    Scenario("FinalizeFailsEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", "Loaded in Shards?", *RECORDED),
+             "LoadFailed"),
     Scenario("QuarantineFailsThenSucceeds", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
     Scenario("QuarantineFailsEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
     Scenario("RecordFailureFailsThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
@@ -105,7 +108,8 @@ SCENARIOS = (
     Scenario("ValidateTimesOutEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
     Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*FIRST_CHUNK_FAILED, *RECORDED), "LoadFailed"),
     Scenario("AggregateTimesOutEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
-    Scenario("FinalizeTimesOutEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", *RECORDED), "LoadFailed"),
+    Scenario("FinalizeTimesOutEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", "Loaded in Shards?", *RECORDED),
+             "LoadFailed"),
     Scenario("QuarantineTimesOutEveryAttempt", "FAILED", (*VALIDATED, "Quarantine File", *RECORDED), "LoadFailed"),
     Scenario("DistributedHappyPath", "SUCCEEDED", DISTRIBUTED_LOADED),
     Scenario("DistributedChunkFailsThenSucceeds", "SUCCEEDED", DISTRIBUTED_LOADED),
@@ -116,12 +120,15 @@ SCENARIOS = (
     Scenario("ShardsRetriedThenCommitted", "SUCCEEDED", SHARDED_LOADED),
     Scenario("ShardsBusyThenCommitted", "SUCCEEDED", SHARDED_LOADED),
     Scenario("ShardsTimeOutThenCommitted", "SUCCEEDED", SHARDED_LOADED),
-    Scenario("ShardFailsEveryAttempt", "FAILED", (*FIRST_SHARD, *RECORDED), "LoadFailed"),
-    Scenario("ShardBusyEveryAttempt", "FAILED", (*FIRST_SHARD, *RECORDED), "LoadFailed"),
-    Scenario("ShardTimesOutEveryAttempt", "FAILED", (*FIRST_SHARD, *RECORDED), "LoadFailed"),
-    Scenario("CommitFailsEveryAttempt", "FAILED", (*SHARDED, *RECORDED), "LoadFailed"),
-    Scenario("CommitBusyEveryAttempt", "FAILED", (*SHARDED, *RECORDED), "LoadFailed"),
-    Scenario("CommitTimesOutEveryAttempt", "FAILED", (*SHARDED, *RECORDED), "LoadFailed"),
+    Scenario("ShardFailsEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKEN_BACK, *RECORDED), "LoadFailed"),
+    Scenario("ShardBusyEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ShardTimesOutEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("CommitFailsEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
+    Scenario("CommitBusyEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
+    Scenario("CommitTimesOutEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
+    Scenario("ShardedFinalizeFailsEveryAttempt", "FAILED", (*SHARDED, "Finalize File", *TAKEN_BACK, *RECORDED),
+             "LoadFailed"),
+    Scenario("TakeBackFailsEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
 )
 
 
@@ -300,5 +307,23 @@ def test_a_file_with_many_meters_aggregates_in_shards_then_commits(runs: dict[st
     assert run.input_of("Commit Feed Totals")["totals"]["value"]["shard_count"] == 2
     shard = run.input_of("Aggregate Shard")
     assert (shard["step"], shard["shards"], shard["chunk_count"]) == ("shard", 2, 1)
-    assert output_of(run.description)["totals"]["value"]["sharded"] is False
+    assert output_of(run.description)["totals"]["value"]["sharded"] is True
     assert output_of(run.description)["result"]["value"]["status"] == "LOADED"
+
+
+@pytest.mark.parametrize("test_case", ["ShardFailsEveryAttempt", "CommitFailsEveryAttempt",
+                                       "ShardedFinalizeFailsEveryAttempt"])
+def test_a_failed_sharded_load_is_taken_back_shard_by_shard_before_record_failure(runs: dict[str, Run],
+                                                                                  test_case: str) -> None:
+    run = runs[test_case]
+    shard = run.input_of("Take Back Shard")
+    assert (shard["step"], shard["shard"], shard["shards"]) == ("take_back_shard", 0, 2)
+    state = run.input_of("Record Failure")
+    assert [result["items_deleted"] for result in state["taken_back"]] == [1, 1]
+    assert "error" in state and "take_back_error" not in state
+
+
+def test_a_take_back_that_fails_leaves_everything_to_record_failure(runs: dict[str, Run]) -> None:
+    state = runs["TakeBackFailsEveryAttempt"].input_of("Record Failure")
+    assert "taken_back" not in state and state["take_back_error"]["Error"] == "Lambda.TooManyRequestsException"
+    assert state["error"]["Error"] == "Lambda.TooManyRequestsException"

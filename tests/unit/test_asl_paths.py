@@ -13,7 +13,8 @@ from tests.integration.sfn_helpers import render_definition
 
 INGEST = json.loads(render_definition())
 TASKS = ("Register File", "Validate File", "Transform Chunk", "Transform Chunk (Distributed)", "Aggregate Totals",
-         "Aggregate Shard", "Commit Feed Totals", "Finalize File", "Quarantine File", "Record Failure")
+         "Aggregate Shard", "Commit Feed Totals", "Finalize File", "Quarantine File", "Take Back Shard",
+         "Record Failure")
 
 
 def entered(name: str) -> dict[str, Any]:
@@ -46,9 +47,13 @@ def test_the_ingest_machine_declares_each_transition_once() -> None:
     assert Edge("Aggregate in Shards?", "Choice", "Aggregate Shards") in edges
     assert Edge("Aggregate in Shards?", "Choice", "Finalize File") in edges
     assert Edge("Aggregate Shards", "Next", "Commit Feed Totals") in edges
+    assert Edge("Commit Feed Totals", "Catch[0] States.ALL", "Loaded in Shards?") in edges
+    assert Edge("Loaded in Shards?", "Choice", "Take Back Shards") in edges
+    assert Edge("Take Back Shards", "Catch[0] States.ALL", "Record Failure") in edges
 
 
-NETTING_TASKS = {"Aggregate Totals", "Aggregate Shard", "Commit Feed Totals", "Quarantine File", "Record Failure"}
+NETTING_TASKS = {"Aggregate Totals", "Aggregate Shard", "Commit Feed Totals", "Quarantine File", "Take Back Shard",
+                 "Record Failure"}
 
 
 TIMEOUT_ERRORS = ("Lambda.ClientExecutionTimeoutException", "Sandbox.Timedout", "Lambda.Unknown")
@@ -69,7 +74,7 @@ def test_every_task_retries_five_errors_and_timeouts_and_can_run_out_of_retries(
 
 def test_only_states_without_a_catch_all_can_fail_the_execution() -> None:
     uncaught = {edge.source for edge in declared_edges(INGEST) if edge.via == "uncaught"}
-    assert uncaught == {"Transform Chunk (Distributed)", "Aggregate Shard", "Record Failure"}
+    assert uncaught == {"Transform Chunk (Distributed)", "Aggregate Shard", "Take Back Shard", "Record Failure"}
 
 
 def test_a_state_added_without_a_test_case_leaves_its_edges_untaken() -> None:
