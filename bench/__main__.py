@@ -97,7 +97,8 @@ def measure(readings: int, work: Path, naive_cap: float | None) -> dict[str, Any
 
 
 def write_outputs(results: dict[str, Any], out_dir: Path) -> None:
-    """results.json, results.md and results.png."""
+    """results.json, results.md and results.png (out_dir made if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out_dir / "results.md").write_text(report.markdown(results))
     chart.write_png(results, out_dir / "results.png")

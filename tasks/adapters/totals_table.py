@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, fields
+from itertools import islice
 from decimal import Decimal
 from typing import Any
 
@@ -60,9 +61,10 @@ class DailyTotal:
                 for name, value in self.item().items()}
 
 
-def _batches(requests: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(requests), BATCH_LIMIT):
-        yield requests[start:start + BATCH_LIMIT]
+def _batches(requests: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    pending = iter(requests)
+    while batch := list(islice(pending, BATCH_LIMIT)):
+        yield batch
 
 
 def _write_batch(table: str, batch: list[dict[str, Any]]) -> None:
@@ -77,23 +79,32 @@ def _write_batch(table: str, batch: list[dict[str, Any]]) -> None:
     raise TransientError(f"{table}: {len(pending[table])} items still unprocessed after {MAX_BATCH_ROUNDS} rounds")
 
 
-def _run_batches(table: str, requests: list[dict[str, Any]], threads: int = WRITE_THREADS) -> int:
-    """At most `threads` BatchWriteItem requests in flight (the function's share of the table's capacity)."""
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        list(pool.map(lambda batch: _write_batch(table, batch), _batches(requests)))
-    return len(requests)
+def _run_batches(table: str, requests: Iterable[dict[str, Any]], threads: int = WRITE_THREADS) -> int:
+    """At most `threads` BatchWriteItem requests in flight (the function's share of the table's capacity). The
+    requests are built as they are sent: memory holds a few batches, never all of a shard's items; the first
+    failed batch stops the sending and is raised."""
+    threads, sent, in_flight = max(1, threads), 0, set()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for batch in _batches(requests):
+            if len(in_flight) >= 2 * threads:
+                done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()
+            in_flight.add(pool.submit(_write_batch, table, batch))
+            sent += len(batch)
+        for future in in_flight:
+            future.result()
+    return sent
 
 
 def put_totals(table: str, totals: Iterable[DailyTotal], threads: int = WRITE_THREADS) -> int:
     """Write every total with BatchWriteItem (25 a request, `threads` in parallel); returns the item count."""
-    requests = [{"PutRequest": {"Item": t.attribute_values()}} for t in totals]
-    return _run_batches(table, requests, threads)
+    return _run_batches(table, ({"PutRequest": {"Item": t.attribute_values()}} for t in totals), threads)
 
 
 def delete_file_totals(table: str, keys: Iterable[tuple[str, str]]) -> int:
     """Delete items by (pk, sk)."""
-    requests = [{"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in keys]
-    return _run_batches(table, requests)
+    return _run_batches(table, ({"DeleteRequest": {"Key": {"pk": {"S": pk}, "sk": {"S": sk}}}} for pk, sk in keys))
 
 
 def query_days(table: str, feed: str, meter_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ feed-day items from those sums, re-nets the newer files and gives the lease back
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 import pyarrow as pa
@@ -26,9 +28,13 @@ from tasks.domain.supersession import net_of, older_deliveries, possibly_repeate
 from tasks.steps import netting
 from tasks.steps.file_ref import FileRef
 
+TOTALS_PER_BATCH = 1000
 
-def _meter_totals(file: FileRef, meter_day: pa.Table) -> list[DailyTotal]:
-    return [DailyTotal(feed=file.feed, file_id=file.file_id, **row) for row in meter_day.to_pylist()]
+
+def _meter_totals(file: FileRef, meter_day: pa.Table) -> Iterator[DailyTotal]:
+    """The items, made a record batch at a time as they are written (a shard's are never all in memory)."""
+    for batch in meter_day.to_batches(max_chunksize=TOTALS_PER_BATCH):
+        yield from (DailyTotal(feed=file.feed, file_id=file.file_id, **row) for row in batch.to_pylist())
 
 
 def _feed_totals(file: FileRef, feed_day: pa.Table) -> list[DailyTotal]:
@@ -70,8 +76,8 @@ def _commit_netted(file: FileRef, meter_day: pa.Table, settings: Settings) -> tu
         lake = netting.committed_lake(file, _days(meter_day), settings.totals_table)
         own = netting.own_deliveries(file, lake, pc.unique(meter_day["meter_id"]))
         meter_day = _net_of_older(file, meter_day, lake, own)
-        written = totals_table.put_totals(settings.totals_table, _meter_totals(file, meter_day)
-                                          + _feed_totals(file, feed_day_totals(meter_day)), settings.write_threads)
+        written = totals_table.put_totals(settings.totals_table, chain(_meter_totals(file, meter_day),
+                                          _feed_totals(file, feed_day_totals(meter_day))), settings.write_threads)
         renetted = netting.renet_newer(file, own, netting.with_own(lake, own), lake, settings.totals_table)
     return meter_day, written, renetted
 
