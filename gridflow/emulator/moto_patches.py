@@ -1,6 +1,6 @@
 """Every change gridflow makes to moto, in one place.
 
-moto (pinned in requirements.txt) emulates the AWS APIs; four gaps stop it from running
+moto (pinned in requirements.txt) emulates the AWS APIs; these gaps stop it from running
 this stack end to end, and each is closed here:
 
 1. Lambda invocation needs Docker. ``LambdaFunction._invoke_lambda`` hands the invocation to the
@@ -20,6 +20,11 @@ this stack end to end, and each is closed here:
    dicts: on a table of a million items it takes seconds and fails with HTTP 500 ("dictionary changed size during
    iteration") when another request writes meanwhile. It now reads its partition only, and every read of the
    items iterates a snapshot.
+7. The interpreter makes a new client with ``boto3.client`` (boto3's default session, which is not thread-safe)
+   for every task it runs, from every Map iteration's thread at once. It now gets one client a service and
+   region, made under a lock (clients themselves are thread-safe). And when the Lambda runtime cannot be reached,
+   the invocation answers ``ServiceException`` (HTTP 500), which the interpreter names ``Lambda.ServiceException``
+   as AWS does, instead of an error page that would be no error name at all.
 
 Terraform's extra Step Functions calls live in ``terraform_shims``. ``install()`` applies
 all of them and ``check_internals()`` fails loudly if a moto upgrade moved what they rely on.
@@ -30,13 +35,17 @@ BatchWriteItem answers) do nothing until a test writes a fault plan.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+import boto3
+from botocore.config import Config
 from moto.awslambda import models as lambda_models
+from moto.awslambda.exceptions import LambdaClientError
 from moto.core.config import default_user_config
 from moto.dynamodb.models import table as dynamodb_table
 from moto.events import models as events_models
@@ -50,8 +59,11 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
     distributed_iteration_component as sfn_distributed)
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils import boto_client as sfn_boto_client
 
 from gridflow.emulator import lambda_runtime, terraform_shims
+
+LOG = logging.getLogger("gridflow.emulator")
 
 MOCK_CONFIG_ENV = "SFN_MOCK_CONFIG"
 
@@ -73,6 +85,7 @@ def check_internals() -> None:
         (sfn_distributed.DistributedIterationComponent, "_map_run"),
         (dynamodb_table.Table, "all_items"),
         (dynamodb_table.Table, "query"),
+        (sfn_boto_client, "boto3"),
     ]
     missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in required
                if not hasattr(owner, name)]
@@ -93,6 +106,7 @@ def install() -> None:
         _patch_start_execution()
         _patch_distributed_map_failures()
         patch_dynamodb_reads()
+        sfn_boto_client.boto3 = InterpreterClients()  # type: ignore[assignment]
         terraform_shims.install()
         _installed = True
 
@@ -101,8 +115,22 @@ def install() -> None:
 # 1. Lambda handlers run in the emulator's Lambda runtime, from the deployed zip
 # --------------------------------------------------------------------------------------
 
+class RuntimeUnreachable(LambdaClientError):
+    """The Lambda service's own failure (AWS answers such with ServiceException, HTTP 500)."""
+
+    code = 500
+
+    def __init__(self, function_name: str, error: OSError) -> None:
+        super().__init__("ServiceException", f"the Lambda runtime did not answer an invocation of "
+                                             f"{function_name}: {type(error).__name__}: {error}")
+
+
 def _invoke_in_runtime(self: lambda_models.LambdaFunction, event: str | None = None) -> tuple[str, bool, str]:
-    body, is_error = lambda_runtime.post(lambda_runtime.request_for(self, event))
+    try:
+        body, is_error = lambda_runtime.post(lambda_runtime.request_for(self, event))
+    except OSError as error:  # refused, reset, timed out: the runtime's trouble, not the handler's
+        LOG.exception("invoking %s in the Lambda runtime failed", self.function_name)
+        raise RuntimeUnreachable(self.function_name, error) from error
     return body, is_error, ""
 
 
@@ -293,3 +321,26 @@ def patch_dynamodb_reads() -> None:
     query.gridflow_patched = True  # type: ignore[attr-defined]
     dynamodb_table.Table.all_items = all_items
     dynamodb_table.Table.query = query
+
+
+# --------------------------------------------------------------------------------------
+# 7. The interpreter's AWS clients: one a service and region, made under a lock
+# --------------------------------------------------------------------------------------
+
+class InterpreterClients:
+    """Stands in for the boto3 module in moto's Step Functions interpreter (its only use there is
+    ``boto3.client(...)``): one client for each service, region and endpoint, made once from a session of its
+    own under a lock, and shared by every task after that."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session = boto3.session.Session()
+        self._clients: dict[tuple[Any, ...], Any] = {}
+
+    def client(self, service_name: str, region_name: str, config: Config | None = None, **settings: str) -> Any:
+        key = (service_name, region_name, *sorted(settings.items()))
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(service_name, region_name=region_name, config=config,
+                                                          **settings)
+            return self._clients[key]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,18 +61,18 @@ class _Windows(io.RawIOBase):
         raise OSError(f"bytes {self._at}-{self._at + wanted} were not fetched")
 
 
-def _footer_of(tail: bytes, size: int, fetch: Callable[[int], bytes]) -> tuple[pq.FileMetaData, bytes]:
-    """The footer from an object's last bytes; `fetch(start)` gets bytes [start, size) when it is longer."""
+def _footer_of(bucket: str, key: str, tail: bytes, size: int) -> tuple[pq.FileMetaData, bytes]:
+    """The footer from an object's last bytes, fetching the whole footer when it is longer than they are."""
     footer = int.from_bytes(tail[-8:-4], "little") + 8
     if footer > len(tail):
-        tail = fetch(size - footer)
+        tail = s3_objects.read_range(bucket, key, size - footer, size)
     return pq.read_metadata(_Windows(size, [(size - len(tail), tail)])), tail
 
 
 def read_footer(bucket: str, key: str, size: int) -> pq.FileMetaData:
     """A Parquet object's footer with one ranged GET (two if the footer is larger than FOOTER_READ_BYTES)."""
     tail = s3_objects.read_range(bucket, key, max(0, size - FOOTER_READ_BYTES), size)
-    return _footer_of(tail, size, lambda start: s3_objects.read_range(bucket, key, start, size))[0]
+    return _footer_of(bucket, key, tail, size)[0]
 
 
 def read_footer_of(bucket: str, key: str) -> pq.FileMetaData:
@@ -83,7 +82,7 @@ def read_footer_of(bucket: str, key: str) -> pq.FileMetaData:
 
 def _tail_and_footer(bucket: str, key: str) -> tuple[int, pq.FileMetaData, bytes]:
     tail, size = s3_objects.read_tail(bucket, key, FOOTER_READ_BYTES)
-    footer, tail = _footer_of(tail, size, lambda start: s3_objects.read_range(bucket, key, start, size))
+    footer, tail = _footer_of(bucket, key, tail, size)
     return size, footer, tail
 
 

@@ -63,13 +63,11 @@ def partial_daily_totals(readings: pa.Table, duplicates: pa.Table | None = None)
             "duplicates": duplicates["duplicates"], "expected": zeros, "slot": nulls, "bit": nulls},
             schema=table.schema)])
     keys = ["meter_id", "channel", "day"]
-    grouped = table.group_by(keys).aggregate([(name, "sum") for name in _SUMMED] + [
-        ("expected", "max"), ("bit", "sum"), ("slot", "count"), ("slot", "count_distinct")])
+    grouped = _grouped(table, keys, [("bit", "sum"), ("slot", "count"), ("slot", "count_distinct")])
     # Bits summed are the bits or-ed only when no two readings of the meter-day share a slot.
     distinct = pc.equal(grouped["slot_count"], grouped["slot_count_distinct"])
     slots = pc.if_else(distinct, pc.fill_null(grouped["bit_sum"], 0), pa.scalar(ALL_SLOTS, pa.int64()))
-    result = pa.table({**{key: grouped[key] for key in keys}, **{name: grouped[f"{name}_sum"] for name in _SUMMED},
-                       "expected": grouped["expected_max"], "slots": slots})
+    result = pa.table({**_totals_columns(grouped, keys), "slots": slots})
     return result.cast(PARTIAL_SCHEMA).sort_by(_ORDER)
 
 
@@ -83,17 +81,24 @@ def combine_partials(partials: list[pa.Table]) -> pa.Table:
 
 def feed_day_totals(meter_day: pa.Table) -> pa.Table:
     """Per channel and day over all the file's meters, with how many meters reported."""
-    grouped = meter_day.group_by(["channel", "day"]).aggregate(
-        [(name, "sum") for name in _SUMMED] + [("meter_id", "count_distinct"), ("expected", "max")])
-    table = pa.table({"channel": grouped["channel"], "day": grouped["day"],
-                      **{name: grouped[f"{name}_sum"] for name in _SUMMED},
-                      "meters": grouped["meter_id_count_distinct"], "expected": grouped["expected_max"]})
-    return table.cast(FEED_DAY_SCHEMA).sort_by([("channel", "ascending"), ("day", "ascending")])
+    keys = ["channel", "day"]
+    grouped = _grouped(meter_day, keys, [("meter_id", "count_distinct")])
+    table = pa.table({**_totals_columns(grouped, keys), "meters": grouped["meter_id_count_distinct"]})
+    ordered = [("channel", "ascending"), ("day", "ascending")]
+    return table.select(FEED_DAY_SCHEMA.names).cast(FEED_DAY_SCHEMA).sort_by(ordered)
+
+
+def _grouped(table: pa.Table, keys: list[str], more: list[tuple[str, str]] | None = None) -> pa.Table:
+    """Per group of `keys`: counts and kWh summed, the day's expected intervals kept (every part of a day carries
+    the same), and the `more` aggregations, under pyarrow's names (column_function)."""
+    return table.group_by(keys).aggregate([(name, "sum") for name in _SUMMED] + [("expected", "max")] + (more or []))
+
+
+def _totals_columns(grouped: pa.Table, keys: list[str]) -> dict[str, pa.ChunkedArray]:
+    """The keys and totals of a _grouped table under their own names."""
+    return {**{key: grouped[key] for key in keys}, **{name: grouped[f"{name}_sum"] for name in _SUMMED},
+            "expected": grouped["expected_max"]}
 
 
 def _sum_by(table: pa.Table, keys: list[str], schema: pa.Schema) -> pa.Table:
-    """Counts and kWh summed, the day's expected intervals kept (every part of a day carries the same)."""
-    grouped = table.group_by(keys).aggregate([(name, "sum") for name in _SUMMED] + [("expected", "max")])
-    result = pa.table({**{key: grouped[key] for key in keys}, **{name: grouped[f"{name}_sum"] for name in _SUMMED},
-                       "expected": grouped["expected_max"]})
-    return result.cast(schema).sort_by(_ORDER)
+    return pa.table(_totals_columns(_grouped(table, keys), keys)).cast(schema).sort_by(_ORDER)

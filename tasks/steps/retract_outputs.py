@@ -59,10 +59,6 @@ def _item_keys(file: FileRef, meter_days: Iterable[tuple[str, str, str]]) -> lis
     return sorted((f"{file.feed}#{meter}", f"{day}#{channel}#{file.file_id}") for meter, channel, day in meter_days)
 
 
-def _keys(file: FileRef, meter_id: str, pairs: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    return _item_keys(file, ((meter_id, channel, day) for channel, day in pairs))
-
-
 def _meter_day_keys(file: FileRef, footprint: _Footprint, own: pa.Table) -> list[tuple[str, str]]:
     found = set(footprint.meter_days)
     if own.num_rows:
@@ -106,6 +102,7 @@ def retract_outputs(file: FileRef, settings: Settings, whole_history: bool = Fal
             s3_objects.delete(file.bucket, key)
         for _, key in lake.own_compacted:  # its rows in compacted objects: the objects rewritten without them
             lake_writer.remove_file_rows(file.bucket, key, file.file_id)
-        items += totals_table.delete_file_totals(table, _keys(file, ALL_METERS, footprint.feed_days))
+        feed_days = ((ALL_METERS, channel, day) for channel, day in footprint.feed_days)
+        items += totals_table.delete_file_totals(table, _item_keys(file, feed_days))
     return {"objects_deleted": len(objects), "items_deleted": items, "renetted_files": renetted,
             "compacted_rewritten": len(lake.own_compacted)}

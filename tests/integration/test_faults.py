@@ -147,8 +147,10 @@ def test_a_chunk_failing_on_every_attempt_fails_the_load_and_a_rerun_matches_a_c
     record = audit_table.get_file(stack.audit_table, file_id)
     errors = [item for item in audit_table.list_file_items(stack.audit_table, file_id)
               if item["sk"].startswith("error#")]
-    assert failed["status"] == "FAILED" and record["status"] == "FAILED"
-    assert [(entry["chunk"], entry["attempt"]) for entry in fired] == [(middle, n) for n in (1, 2, 3, 4)]
+    why = (f"failed tasks {failed_task_errors(stack, _execution(stack, failed))}; "
+           f"last error recorded: {errors[-1] if errors else None}")
+    assert failed["status"] == "FAILED" and record["status"] == "FAILED", why
+    assert [(entry["chunk"], entry["attempt"]) for entry in fired] == [(middle, n) for n in (1, 2, 3, 4)], why
     assert errors[-1]["error_type"] == "TransientError" and errors[-1]["reason"] == "the ranged read failed (attempt 4)"
     assert errors[-1]["chunk"].startswith(f"chunk {middle} (bytes "), "the state machine names the failed chunk"
     assert _nothing_left(stack, file_id), "the chunks that succeeded were taken back out"

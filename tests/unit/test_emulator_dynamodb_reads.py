@@ -5,19 +5,17 @@ size during iteration", on a table of a million items) cannot disturb it, and it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
 from gridflow.emulator import moto_patches
 from tasks.adapters.aws_clients import client
+from tests.unit.conftest import REGION
 
 TABLE = "gridflow-test-totals"
-REGION = "eu-west-3"
 PARTITIONS = {f"feed#{meter}": [f"2013-01-{day:02d}#import#file{n}" for day in range(1, 8) for n in range(2)]
               for meter in ("m1", "m2", "m3")}
 
@@ -33,23 +31,18 @@ class WrittenDuringEveryIteration(defaultdict):  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def dynamodb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    for name, value in {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "testing",
-                        "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}.items():
-        monkeypatch.setenv(name, value)
+def dynamodb(in_process_aws: str) -> Any:
     moto_patches.patch_dynamodb_reads()
-    with mock_aws():
-        dynamodb = client("dynamodb")
-        dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                                    {"AttributeName": "sk", "AttributeType": "S"}],
-                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                         {"AttributeName": "sk", "KeyType": "RANGE"}])
-        for pk, sks in PARTITIONS.items():
-            for sk in sks:
-                dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": sk}})
-        yield dynamodb
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                {"AttributeName": "sk", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                     {"AttributeName": "sk", "KeyType": "RANGE"}])
+    for pk, sks in PARTITIONS.items():
+        for sk in sks:
+            dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": sk}})
+    return dynamodb
 
 
 def query_all(dynamodb: Any, **conditions: Any) -> list[str]:
