@@ -7,8 +7,9 @@ DynamoDB BatchWriteItem, and acts as AWS would when the fault really happens. Th
 
 A fault is a dict with an ``id`` and an ``action``:
 
-Lambda faults (``function`` names the deployed function; ``file_id``, ``chunk`` (Map item index),
-``attempts`` (1-based, counted per execution and chunk; absent = every attempt) narrow it down):
+Lambda faults (``function`` names the deployed function; ``file_id``, ``chunk`` (Map item index), ``shard``
+(Aggregate Shard's shard number), ``attempts`` (1-based, counted per execution and chunk or shard; absent = every
+attempt) narrow it down):
   raise    the invocation fails with ``error`` and ``message`` (``{chunk}``, ``{start}``, ``{end}``,
            ``{file_id}``, ``{attempt}`` are filled in); the handler does not run
   crash    the function dies (``Runtime.ExitError``), timeout: it is killed (``Sandbox.Timedout``);
@@ -98,7 +99,7 @@ class _ProcessGone(BaseException):
 
 _lock = threading.Lock()
 _cached: tuple[tuple[int, int], list[Fault]] | None = None
-_attempts: dict[tuple[str, str, Any], int] = {}
+_attempts: dict[tuple[str, str, Any, Any], int] = {}
 _server_calls: dict[str, int] = {}
 _barriers: dict[str, threading.Barrier] = {}
 
@@ -159,17 +160,17 @@ def _payload_facts(payload: dict[str, Any]) -> dict[str, Any]:
     file = payload.get("file") or ((payload.get("state") or {}).get("file") or {}).get("value") or {}
     chunk = payload.get("chunk") or {}
     return {"file_id": file.get("file_id"), "chunk": chunk.get("index"), "start": chunk.get("start"),
-            "end": chunk.get("end"), "execution": payload.get("execution", "")}
+            "end": chunk.get("end"), "shard": payload.get("shard"), "execution": payload.get("execution", "")}
 
 
 def _matches(fault: Fault, function: str, facts: dict[str, Any]) -> bool:
     if fault.get("function") != function:
         return False
-    return all(fault[name] == facts[name] for name in ("file_id", "chunk") if name in fault)
+    return all(fault[name] == facts[name] for name in ("file_id", "chunk", "shard") if name in fault)
 
 
 def _attempt(fault: Fault, facts: dict[str, Any]) -> int:
-    key = (str(fault.get("id")), facts["execution"], facts["chunk"])
+    key = (str(fault.get("id")), facts["execution"], facts["chunk"], facts["shard"])
     with _lock:
         _attempts[key] = _attempts.get(key, 0) + 1
         return _attempts[key]

@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# The ingest Map's "Chunk Failed" state puts the failed item in front of the Lambda's cause.
-_CHUNK_PREFIX = re.compile(r"(chunk \d+ \(bytes \d+-\d+\)): (.*)", re.DOTALL)
+# The ingest Maps' "Chunk Failed" and "Shard Failed" states put the failed item in front of the Lambda's cause.
+_ITEM_PREFIX = re.compile(r"(?P<item>chunk \d+ \(bytes \d+-\d+\)|(?P<shard>shard) \d+ of \d+): (?P<cause>.*)",
+                          re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,10 @@ class FailureCause:
     message: str
     rule: str
     chunk: str = ""
+    shard: str = ""
 
     def as_audit(self) -> dict[str, str]:
-        located = {"chunk": self.chunk} if self.chunk else {}
+        located = {name: value for name, value in (("chunk", self.chunk), ("shard", self.shard)) if value}
         return {"error_type": self.error, "rule": self.rule, "reason": self.message, **located}
 
 
@@ -34,15 +36,21 @@ def _lambda_error(error: str, cause: str) -> tuple[str, str]:
     return error, cause
 
 
+def _located(cause: str) -> tuple[dict[str, str], str]:
+    """The chunk or shard a Map item's cause starts with ({"chunk": ...} or {"shard": ...}), and the rest."""
+    found = _ITEM_PREFIX.fullmatch(cause)
+    if found is None:
+        return {}, cause
+    return {"shard" if found.group("shard") else "chunk": found.group("item")}, found.group("cause")
+
+
 def failure_cause(caught: dict[str, Any] | None) -> FailureCause:
-    """The error name, its message, the chunk it happened in (when a Map item failed) and, for InvalidFile, the
-    rule that failed ("rule: reason")."""
+    """The error name, its message, the chunk or shard it happened in (when a Map item failed) and, for
+    InvalidFile, the rule that failed ("rule: reason")."""
     caught = caught or {}
-    cause = str(caught.get("Cause", ""))
-    located = _CHUNK_PREFIX.fullmatch(cause)
-    chunk, cause = (located.group(1), located.group(2)) if located else ("", cause)
+    located, cause = _located(str(caught.get("Cause", "")))
     error, message = _lambda_error(str(caught.get("Error", "Unknown")), cause)
     rule, separator, reason = message.partition(": ")
     if separator and rule.replace("_", "").isalnum() and rule.islower():
-        return FailureCause(error=error, message=reason, rule=rule, chunk=chunk)
-    return FailureCause(error=error, message=message, rule=error, chunk=chunk)
+        return FailureCause(error=error, message=reason, rule=rule, **located)
+    return FailureCause(error=error, message=message, rule=error, **located)

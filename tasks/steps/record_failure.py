@@ -12,11 +12,12 @@ from tasks.steps.retract_outputs import retract_outputs
 
 
 def shards_taken_back(state: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The results of Take Back Shards when every shard of the load ran (None when they did not all run, or the
-    load was not sharded: then Record Failure takes back the meter-day items itself)."""
+    """The results of Take Back Shards when every shard of the load was taken back (None when one failed, they did
+    not all run, or the load was not sharded: then Record Failure takes back the meter-day items itself)."""
     shards = ((state.get("totals") or {}).get("value") or {}).get("shard_count")
     taken_back = state.get("taken_back")
-    if isinstance(taken_back, list) and shards is not None and len(taken_back) == int(shards):
+    if (isinstance(taken_back, list) and shards is not None and len(taken_back) == int(shards)
+            and not any("error" in shard for shard in taken_back)):
         return taken_back
     return None
 

@@ -8,7 +8,8 @@ An edge is one way out of a state:
 - ``Retry[i] <name>`` for each name in the ErrorEquals of the i-th retrier (the state is tried again), and
   ``Retry[i] exhausted`` (that retrier's MaxAttempts are used up and the error goes on to a catcher or out);
 - ``uncaught`` for a Task, Map or Parallel without a ``States.ALL`` catcher: the error ends the execution (or
-  the Map iteration / Parallel branch), and ``no choice matched`` for a Choice state without Default.
+  the Map iteration / Parallel branch), and ``no choice matched`` for a Choice state without Default. A Map
+  whose iterations catch every error in their own states cannot fail: it has no ``uncaught`` edge.
 
 The history side reads the events of GetExecutionHistory in order. It needs a history with Map iterations one
 after another (``MaxConcurrency: 1``), which is how the mock tests run the machine.
@@ -83,9 +84,21 @@ def _edges_of(name: str, state: dict[str, Any]) -> Iterator[Edge]:
         yield Edge(name, f"Retry[{index}] exhausted", name)
     for index, catcher in enumerate(state.get("Catch", [])):
         yield from (Edge(name, f"Catch[{index}] {error}", catcher["Next"]) for error in catcher["ErrorEquals"])
-    catches_all = any("States.ALL" in catcher["ErrorEquals"] for catcher in state.get("Catch", []))
-    if kind in CAN_FAIL and not catches_all:
+    if state["Type"] in CAN_FAIL and _can_fail(state):
         yield Edge(name, "uncaught", FAILS)
+
+
+def _can_fail(state: dict[str, Any]) -> bool:
+    """Whether an error can end this state and its scope: a Task or Parallel without a States.ALL catcher, a Map
+    without one whose iterations can fail (one catching every error in its own states cannot), a Fail state."""
+    if state["Type"] == "Fail":
+        return True
+    catches_all = any("States.ALL" in catcher["ErrorEquals"] for catcher in state.get("Catch", []))
+    if state["Type"] not in CAN_FAIL or catches_all:
+        return False
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    return processor is None or any(_can_fail(inner) or (inner["Type"] == "Choice" and "Default" not in inner)
+                                    for inner in processor["States"].values())
 
 
 def matching_rule(rules: list[dict[str, Any]], error: str) -> tuple[int, str] | None:

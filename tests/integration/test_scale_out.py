@@ -143,23 +143,35 @@ def test_feed_day_items_are_the_exact_sums_over_meters(stack: Stack, large_file:
     assert len(items) - len(feed_days) == len(latest_wins([large_file]))
 
 
+def _wait_for_crashes(faults: FaultPlan, fault_id: str, count: int, seconds: float) -> None:
+    """Until `count` invocations died of this fault (or `seconds` passed): none is left running when this returns."""
+    deadline = time.monotonic() + seconds
+    while sum(entry["id"] == fault_id for entry in faults.fired()) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
 def test_a_shard_crashing_mid_write_is_taken_back_out_and_a_rerun_is_exact(gridflow_up: Any, stack: Stack,
                                                                           large_file: Path,
                                                                           loaded: dict[str, Any]) -> None:
-    """Every shard dies at its 3rd BatchWriteItem (some of its items written): the Map fails, Take Back Shards
-    deletes each shard's meter-day items (every meter-day of the file, counted here with csv), Record Failure
-    the rest, and gives the execution's netting lease back; a rerun gives the same totals."""
+    """Every shard dies at its 3rd BatchWriteItem (some of its items written), shard 1 starting 15 s after shard 0
+    (two run at a time): the Map waits for it, Take Back Shards deletes each shard's meter-day items (every meter-day of the
+    file, counted here with csv), Record Failure the rest, and gives the execution's netting lease back; a rerun
+    gives the same totals. (A Map that failed at the first crash left the late shard writing after the take-back.)"""
     faults = FaultPlan(fault_injection.plan_path(gridflow_up.port), stack.environment)
-    faults.arm({"id": "shard-crash", "function": faults.function("aggregate"), "file_id": loaded["file_id"],
+    aggregate = faults.function("aggregate")
+    faults.arm({"id": "late-shard", "function": aggregate, "file_id": loaded["file_id"], "shard": 1,
+                "action": "delay", "seconds": 15},
+               {"id": "shard-crash", "function": aggregate, "file_id": loaded["file_id"],
                 "action": "crash", "at_call": "dynamodb.BatchWriteItem", "call_number": 3})
     try:
         failed = commands.rerun(stack, loaded["file_id"], wait=True)
+        _wait_for_crashes(faults, "shard-crash", count=3, seconds=30)
         fired = faults.fired()
     finally:
         faults.clear()
     arn = stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{failed['execution']}"
     events = history(stack.client("stepfunctions"), arn)
-    assert failed["status"] == "FAILED" and fired
+    assert failed["status"] == "FAILED" and {"late-shard", "shard-crash"} <= {entry["id"] for entry in fired}
     assert "Runtime.ExitError" in failed_task_errors(stack, arn)
     assert "Aggregate Shard" in entered(events) and "Commit Feed Totals" not in entered(events)
     taken_back = next(json.loads(event["stateExitedEventDetails"]["output"])["taken_back"] for event in events

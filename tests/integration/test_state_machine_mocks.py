@@ -28,6 +28,7 @@ import pytest
 
 from gridflow.emulator.process import EmulatorProcess
 from tasks.steps.failure_cause import failure_cause
+from tasks.steps.record_failure import shards_taken_back
 from tests.integration.asl_paths import all_states, declared_edges, taken_edges
 from tests.integration.sfn_helpers import entered_states, history, output_of, render_definition, wait_for_execution
 
@@ -42,21 +43,22 @@ REGISTERED = ("Register File", "Already Loaded?")
 VALIDATED = (*REGISTERED, "Validate File")
 PLANNED = (*VALIDATED, "Many Chunks?")
 THREE_CHUNKS = (*PLANNED, "Transform Chunks", "Transform Chunk", "Transform Chunk", "Transform Chunk")
-AGGREGATED = (*THREE_CHUNKS, "Aggregate Totals")
+CHECKED = ("Check Chunks", "Every Chunk Transformed?")
+AGGREGATED = (*THREE_CHUNKS, *CHECKED, "Aggregate Totals")
 UNSPLIT = (*AGGREGATED, "Aggregate in Shards?")
 LOADED = (*UNSPLIT, "Finalize File", "Loaded")
 QUARANTINED = ("Quarantine File", "File Quarantined")
 RECORDED = ("Record Failure", "Load Failed")
-FIRST_CHUNK = (*PLANNED, "Transform Chunks", "Transform Chunk")
-FIRST_CHUNK_FAILED = (*FIRST_CHUNK, "Chunk Failed")
+EVERY_CHUNK_FAILED = (*PLANNED, "Transform Chunks", *("Transform Chunk", "Chunk Failed") * 3, *CHECKED,
+                      "First Chunk Error", "Chunk Invalid?")
 DISTRIBUTED = (*PLANNED, DISTRIBUTED_MAP)
 DISTRIBUTED_LOADED = (*DISTRIBUTED, "Aggregate Totals", "Aggregate in Shards?", "Finalize File", "Loaded")
 SHARDS = (*AGGREGATED, "Aggregate in Shards?", "Aggregate Shards")
-FIRST_SHARD = (*SHARDS, "Aggregate Shard")
-SHARDED = (*SHARDS, "Aggregate Shard", "Aggregate Shard", "Commit Feed Totals")
+EVERY_SHARD_FAILED = (*SHARDS, *("Aggregate Shard", "Shard Failed") * 2, "Every Shard Aggregated?", "First Shard Error")
+SHARDED = (*SHARDS, "Aggregate Shard", "Aggregate Shard", "Every Shard Aggregated?", "Commit Feed Totals")
 SHARDED_LOADED = (*SHARDED, "Finalize File", "Loaded")
 TAKEN_BACK = ("Loaded in Shards?", "Take Back Shards", "Take Back Shard", "Take Back Shard")
-TAKE_BACK_FAILED = ("Loaded in Shards?", "Take Back Shards", "Take Back Shard")
+TAKE_BACK_FAILED = ("Loaded in Shards?", "Take Back Shards", *("Take Back Shard", "Take Back Shard Failed") * 2)
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,15 @@ SCENARIOS = (
     Scenario("RegisterFailsThenSucceeds", "SUCCEEDED", LOADED),
     Scenario("RegisterFailsEveryAttempt", "FAILED", ("Register File", *RECORDED), "LoadFailed"),
     Scenario("ValidateFailsThenSucceeds", "SUCCEEDED",
-             (*PLANNED, "Transform Chunks", "Transform Chunk", "Aggregate Totals", "Aggregate in Shards?",
+             (*PLANNED, "Transform Chunks", "Transform Chunk", *CHECKED, "Aggregate Totals", "Aggregate in Shards?",
               "Finalize File", "Loaded")),
     Scenario("ValidateFailsEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
     Scenario("BadFileQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
     Scenario("UnknownFeedQuarantined", "FAILED", (*VALIDATED, *QUARANTINED), "FileQuarantined"),
     Scenario("ChunkFailsThenSucceeds", "SUCCEEDED", LOADED),
-    Scenario("ChunkFailsEveryAttempt", "FAILED", (*FIRST_CHUNK_FAILED, *RECORDED), "LoadFailed"),
-    Scenario("ChunkInvalidQuarantined", "FAILED", (*FIRST_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
-    Scenario("ChunkUnknownFeedQuarantined", "FAILED", (*FIRST_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkFailsEveryAttempt", "FAILED", (*EVERY_CHUNK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ChunkInvalidQuarantined", "FAILED", (*EVERY_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
+    Scenario("ChunkUnknownFeedQuarantined", "FAILED", (*EVERY_CHUNK_FAILED, *QUARANTINED), "FileQuarantined"),
     Scenario("AggregateFailsThenSucceeds", "SUCCEEDED", LOADED),
     Scenario("AggregateFailsEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("UnexpectedErrorRecorded", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
@@ -106,7 +108,7 @@ SCENARIOS = (
     Scenario("RecordFailureTimesOutThenSucceeds", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("RegisterTimesOutEveryAttempt", "FAILED", ("Register File", "Record Failure"), "Sandbox.Timedout"),
     Scenario("ValidateTimesOutEveryAttempt", "FAILED", (*VALIDATED, *RECORDED), "LoadFailed"),
-    Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*FIRST_CHUNK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ChunkTimesOutEveryAttempt", "FAILED", (*EVERY_CHUNK_FAILED, *RECORDED), "LoadFailed"),
     Scenario("AggregateTimesOutEveryAttempt", "FAILED", (*AGGREGATED, *RECORDED), "LoadFailed"),
     Scenario("FinalizeTimesOutEveryAttempt", "FAILED", (*UNSPLIT, "Finalize File", "Loaded in Shards?", *RECORDED),
              "LoadFailed"),
@@ -120,15 +122,17 @@ SCENARIOS = (
     Scenario("ShardsRetriedThenCommitted", "SUCCEEDED", SHARDED_LOADED),
     Scenario("ShardsBusyThenCommitted", "SUCCEEDED", SHARDED_LOADED),
     Scenario("ShardsTimeOutThenCommitted", "SUCCEEDED", SHARDED_LOADED),
-    Scenario("ShardFailsEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKEN_BACK, *RECORDED), "LoadFailed"),
-    Scenario("ShardBusyEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
-    Scenario("ShardTimesOutEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ShardFailsEveryAttempt", "FAILED", (*EVERY_SHARD_FAILED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
+    Scenario("ShardBusyEveryAttempt", "FAILED", (*EVERY_SHARD_FAILED, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("ShardTimesOutEveryAttempt", "FAILED", (*EVERY_SHARD_FAILED, *TAKE_BACK_FAILED, *RECORDED),
+             "LoadFailed"),
     Scenario("CommitFailsEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
     Scenario("CommitBusyEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
     Scenario("CommitTimesOutEveryAttempt", "FAILED", (*SHARDED, *TAKEN_BACK, *RECORDED), "LoadFailed"),
     Scenario("ShardedFinalizeFailsEveryAttempt", "FAILED", (*SHARDED, "Finalize File", *TAKEN_BACK, *RECORDED),
              "LoadFailed"),
-    Scenario("TakeBackFailsEveryAttempt", "FAILED", (*FIRST_SHARD, *TAKE_BACK_FAILED, *RECORDED), "LoadFailed"),
+    Scenario("TakeBackFailsEveryAttempt", "FAILED", (*EVERY_SHARD_FAILED, *TAKE_BACK_FAILED, *RECORDED),
+             "LoadFailed"),
 )
 
 
@@ -248,9 +252,16 @@ def test_each_chunk_is_retried_on_its_own(runs: dict[str, Run]) -> None:
 def test_retries_stop_after_three_and_the_last_error_is_recorded(runs: dict[str, Run]) -> None:
     run = runs["ChunkFailsEveryAttempt"]
     assert run.failures() == ["Lambda.ServiceException", "Lambda.AWSLambdaException",
-                              "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
-    assert any(e["type"] == "MapStateFailed" for e in run.events)
+                              "Lambda.SdkClientException", "Lambda.TooManyRequestsException"] * 3
     assert run.input_of("Record Failure")["error"]["Error"] == "Lambda.TooManyRequestsException"
+
+
+def test_a_failed_chunk_leaves_the_map_running_until_every_chunk_has_ended(runs: dict[str, Run]) -> None:
+    """No Transform Chunk is still writing when the load is taken back: the Map ends after every iteration."""
+    for test_case in ("ChunkFailsEveryAttempt", "ChunkInvalidQuarantined"):
+        kinds = [event["type"] for event in runs[test_case].events]
+        assert kinds.count("MapIterationSucceeded") == 3 and "MapIterationFailed" not in kinds, test_case
+        assert kinds.index("MapStateSucceeded") > max(i for i, kind in enumerate(kinds) if kind == "TaskFailed")
 
 
 def test_a_timed_out_task_is_tried_twice_more_then_caught(runs: dict[str, Run]) -> None:
@@ -323,7 +334,18 @@ def test_a_failed_sharded_load_is_taken_back_shard_by_shard_before_record_failur
     assert "error" in state and "take_back_error" not in state
 
 
+def test_a_failed_shard_is_named_and_every_shard_ends_before_the_take_back(runs: dict[str, Run]) -> None:
+    run = runs["ShardFailsEveryAttempt"]
+    caught = run.input_of("Record Failure")["error"]
+    assert (caught["Error"], failure_cause(caught).shard) == ("Lambda.TooManyRequestsException", "shard 0 of 2")
+    kinds = [event["type"] for event in run.events]
+    assert kinds.count("MapIterationSucceeded") >= 2 and "MapIterationFailed" not in kinds
+    names = entered_states(run.events)
+    assert names.index("Take Back Shards") > max(i for i, name in enumerate(names) if name == "Shard Failed")
+
+
 def test_a_take_back_that_fails_leaves_everything_to_record_failure(runs: dict[str, Run]) -> None:
     state = runs["TakeBackFailsEveryAttempt"].input_of("Record Failure")
-    assert "taken_back" not in state and state["take_back_error"]["Error"] == "Lambda.TooManyRequestsException"
+    assert [shard["error"]["Error"] for shard in state["taken_back"]] == ["Lambda.TooManyRequestsException"] * 2
+    assert shards_taken_back(state) is None
     assert state["error"]["Error"] == "Lambda.TooManyRequestsException"

@@ -39,17 +39,29 @@ def test_the_ingest_machine_declares_each_transition_once() -> None:
     assert Edge("Already Loaded?", "Choice", "Skip Duplicate") in edges
     assert Edge("Already Loaded?", "Choice", "Validate File") in edges
     assert Edge("Validate File", "Catch[0] UnknownFeed", "Quarantine File") in edges
-    assert Edge("Transform Chunks", "Catch[1] States.ALL", "Record Failure") in edges
+    assert Edge("Transform Chunks", "Next", "Check Chunks") in edges
+    assert Edge("Chunk Invalid?", "Choice", "Quarantine File") in edges
+    assert Edge("Chunk Invalid?", "Choice", "Record Failure") in edges
     assert Edge("Transform Chunk", "End", SCOPE_ENDS) in edges
     assert Edge("Load Failed", "Fail", FAILS) in edges
     assert Edge("Many Chunks?", "Choice", "Transform Chunks (Distributed)") in edges
     assert Edge("Transform Chunks (Distributed)", "Next", "Aggregate Totals") in edges
     assert Edge("Aggregate in Shards?", "Choice", "Aggregate Shards") in edges
     assert Edge("Aggregate in Shards?", "Choice", "Finalize File") in edges
-    assert Edge("Aggregate Shards", "Next", "Commit Feed Totals") in edges
+    assert Edge("Aggregate Shards", "Next", "Every Shard Aggregated?") in edges
+    assert Edge("Every Shard Aggregated?", "Choice", "Commit Feed Totals") in edges
+    assert Edge("First Shard Error", "Next", "Loaded in Shards?") in edges
     assert Edge("Commit Feed Totals", "Catch[0] States.ALL", "Loaded in Shards?") in edges
     assert Edge("Loaded in Shards?", "Choice", "Take Back Shards") in edges
-    assert Edge("Take Back Shards", "Catch[0] States.ALL", "Record Failure") in edges
+    assert Edge("Take Back Shards", "Next", "Record Failure") in edges
+    assert Edge("Take Back Shard", "Catch[0] States.ALL", "Take Back Shard Failed") in edges
+
+
+def test_a_map_whose_iterations_catch_every_error_cannot_fail_and_one_that_does_not_can() -> None:
+    assert Edge("Aggregate Shards", "uncaught", FAILS) not in declared_edges(INGEST)
+    machine = copy.deepcopy(INGEST)
+    del machine["States"]["Aggregate Shards"]["ItemProcessor"]["States"]["Aggregate Shard"]["Catch"]
+    assert Edge("Aggregate Shards", "uncaught", FAILS) in declared_edges(machine)
 
 
 NETTING_TASKS = {"Aggregate Totals", "Aggregate Shard", "Commit Feed Totals", "Quarantine File", "Take Back Shard",
@@ -74,7 +86,7 @@ def test_every_task_retries_five_errors_and_timeouts_and_can_run_out_of_retries(
 
 def test_only_states_without_a_catch_all_can_fail_the_execution() -> None:
     uncaught = {edge.source for edge in declared_edges(INGEST) if edge.via == "uncaught"}
-    assert uncaught == {"Transform Chunk (Distributed)", "Aggregate Shard", "Take Back Shard", "Record Failure"}
+    assert uncaught == {"Transform Chunk (Distributed)", "Record Failure"}
 
 
 def test_a_state_added_without_a_test_case_leaves_its_edges_untaken() -> None:
@@ -108,13 +120,18 @@ def test_an_error_no_retrier_matches_goes_straight_to_the_catch() -> None:
     assert taken_edges(INGEST, events) == {Edge("Aggregate Totals", "Catch[0] States.ALL", "Record Failure")}
 
 
-def test_a_failed_map_iteration_is_caught_by_the_map_with_the_error_its_fail_state_passes_on() -> None:
+def test_a_failed_chunk_ends_its_iteration_and_the_map_goes_on_to_check_the_chunks() -> None:
     events = [entered("Transform Chunks"), {"type": "MapIterationStarted"}, entered("Transform Chunk"),
-              *attempts("InvalidFile"), entered("Chunk Failed"), {"type": "MapIterationFailed"},
-              {"type": "MapStateFailed"}, entered("Quarantine File")]
+              *attempts("InvalidFile"), entered("Chunk Failed"), {"type": "MapIterationSucceeded"},
+              {"type": "MapStateSucceeded"}, entered("Check Chunks"), entered("Every Chunk Transformed?"),
+              entered("First Chunk Error"), entered("Chunk Invalid?"), entered("Quarantine File")]
     assert taken_edges(INGEST, events) == {Edge("Transform Chunk", "Catch[0] States.ALL", "Chunk Failed"),
-                                           Edge("Chunk Failed", "Fail", FAILS),
-                                           Edge("Transform Chunks", "Catch[0] InvalidFile", "Quarantine File")}
+                                           Edge("Chunk Failed", "End", SCOPE_ENDS),
+                                           Edge("Transform Chunks", "Next", "Check Chunks"),
+                                           Edge("Check Chunks", "Next", "Every Chunk Transformed?"),
+                                           Edge("Every Chunk Transformed?", "Choice", "First Chunk Error"),
+                                           Edge("First Chunk Error", "Next", "Chunk Invalid?"),
+                                           Edge("Chunk Invalid?", "Choice", "Quarantine File")}
 
 
 def test_an_error_out_of_record_failure_fails_the_execution() -> None:

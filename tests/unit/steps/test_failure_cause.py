@@ -1,5 +1,5 @@
-"""failure_cause reads what a Catch caught: a Lambda error payload, plain text, or either behind the chunk prefix
-that the ingest Map's "Chunk Failed" state adds."""
+"""failure_cause reads what a Catch caught: a Lambda error payload, plain text, or either behind the chunk or shard
+prefix that the ingest Maps' "Chunk Failed" and "Shard Failed" states add."""
 
 from __future__ import annotations
 
@@ -30,9 +30,13 @@ def _lambda_cause(error_type: str, message: str) -> str:
     ({"Error": "Sandbox.Timedout", "Cause": "chunk 0 (bytes 0-99): Task timed out after 300.00 seconds"},
      FailureCause("Sandbox.Timedout", "Task timed out after 300.00 seconds", "Sandbox.Timedout",
                   "chunk 0 (bytes 0-99)")),
+    ({"Error": "Runtime.ExitError",
+      "Cause": "shard 1 of 3: " + _lambda_cause("Runtime.ExitError", "Runtime exited with error: signal: killed")},
+     FailureCause("Runtime.ExitError", "Runtime exited with error: signal: killed", "Runtime.ExitError",
+                  shard="shard 1 of 3")),
     (None, FailureCause("Unknown", "", "Unknown")),
 ], ids=["lambda error", "invalid file rule", "plain text", "chunk + lambda error", "chunk + invalid file",
-        "chunk + plain text", "nothing caught"])
+        "chunk + plain text", "shard + lambda error", "nothing caught"])
 def test_failure_cause_reads_the_error_the_rule_and_the_chunk(caught: dict | None, expected: FailureCause) -> None:
     assert failure_cause(caught) == expected
 
@@ -41,3 +45,6 @@ def test_the_audit_names_the_chunk_only_when_a_map_item_failed() -> None:
     located = failure_cause({"Error": "E", "Cause": "chunk 3 (bytes 5-9): boom"}).as_audit()
     assert located == {"error_type": "E", "rule": "E", "reason": "boom", "chunk": "chunk 3 (bytes 5-9)"}
     assert "chunk" not in failure_cause({"Error": "E", "Cause": "boom"}).as_audit()
+    shard = failure_cause({"Error": "E", "Cause": "shard 0 of 2: boom"}).as_audit()
+    assert shard == {"error_type": "E", "rule": "E", "reason": "boom", "shard": "shard 0 of 2"}
+    assert "shard" not in failure_cause({"Error": "E", "Cause": "shard: boom"}).as_audit()
