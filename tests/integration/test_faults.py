@@ -83,6 +83,11 @@ def _snapshot(stack: Stack, file_id: str, meter: str) -> dict[str, Any]:
             "totals": dynamodb_totals(stack, FEED, [meter])}
 
 
+def _error_items(stack: Stack, file_id: str) -> list[dict[str, Any]]:
+    """The file's error items in the audit table, oldest first."""
+    return [item for item in audit_table.list_file_items(stack.audit_table, file_id) if item["sk"].startswith("error#")]
+
+
 def _nothing_left(stack: Stack, file_id: str) -> bool:
     return not file_items(stack, file_id) and not file_rows(stack, FEED, file_id)
 
@@ -146,8 +151,7 @@ def test_a_chunk_failing_on_every_attempt_fails_the_load_and_a_rerun_matches_a_c
     fired = faults.fired()
     faults.clear()
     record = audit_table.get_file(stack.audit_table, file_id)
-    errors = [item for item in audit_table.list_file_items(stack.audit_table, file_id)
-              if item["sk"].startswith("error#")]
+    errors = _error_items(stack, file_id)
     why = (f"failed tasks {failed_task_errors(stack, _execution(stack, failed))}; "
            f"last error recorded: {errors[-1] if errors else None}")
     assert failed["status"] == "FAILED" and record["status"] == "FAILED", why
@@ -292,8 +296,7 @@ def test_a_chunk_still_running_when_another_fails_is_waited_for_and_nothing_it_w
     assert failed["status"] == "FAILED" and {"late-chunk", "failing-chunk"} <= set(fired), (failed, fired)
     while time.time() < fired["late-chunk"]["at"] + 25:  # chunk 0's invocation has ended, however the Map treated it
         time.sleep(1)
-    errors = [item for item in audit_table.list_file_items(stack.audit_table, failed["file_id"])
-              if item["sk"].startswith("error#")]
+    errors = _error_items(stack, failed["file_id"])
     assert errors[-1]["error_type"] == "KeyError" and errors[-1]["chunk"].startswith("chunk 1 (bytes ")
     _reruns_exactly(stack, failed["file_id"], latest_wins([path]))
 

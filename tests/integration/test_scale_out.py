@@ -154,9 +154,10 @@ def test_a_shard_crashing_mid_write_is_taken_back_out_and_a_rerun_is_exact(gridf
                                                                           large_file: Path,
                                                                           loaded: dict[str, Any]) -> None:
     """Every shard dies at its 3rd BatchWriteItem (some of its items written), shard 1 starting 15 s after shard 0
-    (two run at a time): the Map waits for it, Take Back Shards deletes each shard's meter-day items (every meter-day of the
-    file, counted here with csv), Record Failure the rest, and gives the execution's netting lease back; a rerun
-    gives the same totals. (A Map that failed at the first crash left the late shard writing after the take-back.)"""
+    (two run at a time): the Map waits for it, Take Back Shards deletes each shard's meter-day items (every
+    meter-day of the file, counted here with csv), Record Failure the rest, and gives the execution's netting lease
+    back; a rerun gives the same totals. (A Map that failed at the first crash left the late shard writing after the
+    take-back.)"""
     faults = FaultPlan(fault_injection.plan_path(gridflow_up.port), stack.environment)
     aggregate = faults.function("aggregate")
     faults.arm({"id": "late-shard", "function": aggregate, "file_id": loaded["file_id"], "shard": 1,
